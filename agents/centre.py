@@ -1,0 +1,128 @@
+"""A centre for parents and children: family apartments and staff for home-based work."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+
+if TYPE_CHECKING:
+    from agents.family import Family
+    from model.calendar import CentreCalendar
+    from model.model import SfbModel
+
+
+class Centre(mesa.Agent):
+    """A centre with a fixed number of residential units and home-based slots.
+
+    Each unit (and slot) keeps the first day it is free again; a booking starts on the first
+    open day on or after both that day and the earliest start, and moves the free day to the
+    planned end. Closed days (weekends by policy, holidays, summer) pause a stay: the family
+    travels home and the calendar stay lengthens.
+    """
+
+    def __init__(
+        self,
+        model: SfbModel,
+        index: int,
+        centre_id: str,
+        name: str,
+        operator: str,
+        region: str,
+        kommunenummer: str,
+        residential_units: int,
+        home_based_capacity: int,
+        weekend_policy: str,
+        calendar: CentreCalendar,
+        opened_year: int,
+        closed_year: int | None,
+        nationwide_intake: bool,
+    ) -> None:
+        super().__init__(model)
+        self.index = index
+        self.centre_id = centre_id
+        self.name = name
+        self.operator = operator
+        self.region = region
+        self.kommunenummer = kommunenummer
+        self.weekend_policy = weekend_policy
+        self.calendar = calendar
+        self.opened_year = opened_year
+        self.closed_year = closed_year
+        self.nationwide_intake = nationwide_intake
+        self.unit_free_day = [1] * residential_units
+        self.unit_holder: list[Family | None] = [None] * residential_units
+        self.home_free_day = [1] * home_based_capacity
+
+    @property
+    def residents(self) -> int:
+        """Families in a residential stay here (present, or home over a closure)."""
+        return int(self.model.residents[self.index])
+
+    @property
+    def home_clients(self) -> int:
+        """Families in a home-based assessment by this centre's staff."""
+        return int(self.model.home_clients[self.index])
+
+    @property
+    def residential_units(self) -> int:
+        """Number of family apartments."""
+        return len(self.unit_free_day)
+
+    @property
+    def home_based_capacity(self) -> int:
+        """Concurrent home-based assessments the centre's staff can run."""
+        return len(self.home_free_day)
+
+    @property
+    def serves_intake(self) -> str:
+        """The intake that allocates this centre's places first.
+
+        Oslo's municipal centre serves Oslo's own intake; the non-profit centres in Oslo are on
+        Bufetat framework agreements and serve region øst (and, where approved, the country).
+        """
+        if self.operator == "oslo_municipal":
+            return "oslo"
+        if self.region == "oslo":
+            return "øst"
+        return self.region
+
+    def is_active(self, year: int) -> bool:
+        """Open for intake in ``year``."""
+        return self.opened_year <= year and (self.closed_year is None or year < self.closed_year)
+
+    # --- residential units ------------------------------------------------------------------
+    def earliest_residential_start(self, earliest: int) -> tuple[int, int] | None:
+        """(start day, unit) of the earliest possible residential start, or None if no units."""
+        if not self.unit_free_day:
+            return None
+        unit = min(range(len(self.unit_free_day)), key=self.unit_free_day.__getitem__)
+        start = self.calendar.next_open_day(max(earliest, self.unit_free_day[unit]))
+        return start, unit
+
+    def book_unit(self, unit: int, family: Family, start: int, presence_days: int) -> int:
+        """Book ``unit`` from ``start`` for ``presence_days`` open days; return the end day."""
+        end = self.calendar.end_after_presence(start, presence_days)
+        self.unit_free_day[unit] = end
+        self.unit_holder[unit] = family
+        return end
+
+    def release_unit(self, unit: int, family: Family, day: int) -> None:
+        """Free a unit early (drop-out or a refused consent) if no later booking holds it."""
+        if self.unit_holder[unit] is family:
+            self.unit_free_day[unit] = day
+            self.unit_holder[unit] = None
+
+    # --- home-based slots -------------------------------------------------------------------
+    def earliest_home_start(self, earliest: int) -> tuple[int, int] | None:
+        """(start day, slot) of the earliest home-based start, or None if no home capacity."""
+        if not self.home_free_day:
+            return None
+        slot = min(range(len(self.home_free_day)), key=self.home_free_day.__getitem__)
+        return max(earliest, self.home_free_day[slot]), slot
+
+    def book_home(self, slot: int, start: int, days: int) -> int:
+        """Book a home-based slot for ``days`` calendar days; return the end day."""
+        end = start + days
+        self.home_free_day[slot] = end
+        return end

@@ -1,0 +1,164 @@
+"""A family with a child aged 0-6 about whom there is serious concern."""
+
+from __future__ import annotations
+
+import math
+from enum import IntEnum, StrEnum
+from typing import TYPE_CHECKING
+
+import mesa
+
+if TYPE_CHECKING:
+    from agents.centre import Centre
+    from agents.municipality import Municipality
+    from model.model import SfbModel
+
+
+class Status(IntEnum):
+    """Where a family is on a given day; every arrived family is in exactly one."""
+
+    WAITING = 0
+    IN_ASSESSMENT = 1
+    FINISHED = 2
+    DROPPED_OUT = 3
+
+
+class Option(StrEnum):
+    """The ways a municipality can get a case assessed (or placed)."""
+
+    RESIDENTIAL = "residential"
+    HOME_CENTRE = "home_centre"
+    OWN = "own"
+    EMERGENCY = "emergency"
+    DIRECT_PURCHASE = "direct_purchase"
+
+
+class Decision(StrEnum):
+    """The municipality's decision after the assessment."""
+
+    HOME_WITH_SUPPORT = "home_with_support"
+    FOSTER_HOME = "foster_home"
+    INSTITUTION = "institution"
+    EMERGENCY_FOSTER_HOME = "emergency_foster_home"
+
+
+def logistic(x: float) -> float:
+    """The logistic function."""
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+class Family(mesa.Agent):
+    """A family referred into the model by a serious concern.
+
+    ``luck`` holds the family's own uniforms, drawn from the model's named streams when the
+    family arrives, so that the same family meets the same luck in every scenario.
+    """
+
+    def __init__(
+        self,
+        model: SfbModel,
+        municipality: Municipality,
+        arrival_day: int,
+        age_0_2: bool,
+        parents: int,
+        children: int,
+        sibling_over_6: bool,
+        severity: float,
+        latent_need: float,
+        days_used: int,
+        luck: dict[str, list[float]],
+    ) -> None:
+        super().__init__(model)
+        self.municipality = municipality
+        self.arrival_day = arrival_day
+        self.age_0_2 = age_0_2
+        self.parents = parents
+        self.children = children
+        self.sibling_over_6 = sibling_over_6
+        self.severity = severity
+        self.latent_need = latent_need
+        self.deadline_day = arrival_day + model.parameters.investigation_deadline_days - days_used
+        self.luck = luck
+        self._luck_used: dict[str, int] = {}
+        self.status = Status.WAITING
+        self.option: Option | None = None
+        self.options_tried: list[str] = []
+        self.centre: Centre | None = None
+        self.unit: int | None = None
+        self.start_day: int | None = None
+        self.end_day: int | None = None
+        self.decision: Decision | None = None
+        self.decision_correct: bool | None = None
+        self.consent_refused = False
+        self.intake_refused = False
+
+    # --- traits ---------------------------------------------------------------------------
+    @property
+    def sats(self) -> float:
+        """Co-payment units: 1 for one parent and one child, 1.5 for two parents and one child,
+        plus 0.5 per extra child (the Ministry's rate circulars; brief §4)."""
+        return 1.0 + 0.5 * (self.parents - 1) + 0.5 * (self.children - 1)
+
+    @property
+    def urgent(self) -> bool:
+        """A case that cannot wait for a place."""
+        return self.severity >= self.model.parameters.urgent_severity
+
+    def draw(self, stream: str) -> float:
+        """The family's next uniform from one of its streams."""
+        used = self._luck_used.get(stream, 0)
+        values = self.luck[stream]
+        self._luck_used[stream] = used + 1
+        return values[used % len(values)]
+
+    # --- the family's decisions ---------------------------------------------------------------
+    def consent_probability(self, travel_hours: float, breaks_per_month: float) -> float:
+        """Probability of consenting to a residential stay at a centre this far away.
+
+        Falls with travel time, falls further when closures send the family home over that
+        distance (two trips per break), falls when an older sibling cannot come, and rises with
+        the pressure of the case (the alternative may be a care order).
+        """
+        p = self.model.parameters
+        sibling_left_out = self.sibling_over_6 and not self.model.levers.sibling_flexibility
+        log_odds = (
+            p.consent_intercept
+            + p.consent_travel_per_hour * travel_hours
+            + p.consent_weekend_trip_per_hour * breaks_per_month * 2.0 * travel_hours
+            + p.consent_sibling_over_6 * sibling_left_out
+            + p.consent_pressure * self.severity
+        )
+        return logistic(log_odds)
+
+    def consents_to_residential(self, travel_hours: float, breaks_per_month: float) -> bool:
+        """Whether the parents consent to a residential stay (their own consent draw)."""
+        return self.draw("consent") < self.consent_probability(travel_hours, breaks_per_month)
+
+    def dropout_probability(self, breaks: int, travel_hours: float) -> float:
+        """Probability of leaving a stay that has ``breaks`` closure breaks."""
+        p = self.model.parameters
+        per_break = min(1.0, p.dropout_per_break + p.dropout_per_break_travel_hour * travel_hours)
+        stay = 1.0 - (1.0 - p.dropout_per_stay) * (1.0 - per_break) ** breaks
+        return stay
+
+    def dropout_day(self, start: int, end: int, breaks: int, travel_hours: float) -> int | None:
+        """The day the family leaves a stay early, or None if it completes it."""
+        if self.draw("dropout") >= self.dropout_probability(breaks, travel_hours):
+            return None
+        return start + 1 + int(self.draw("dropout") * max(end - start - 1, 1))
+
+    # --- life-cycle events (scheduled by the intake, the centre or the municipality) ----------
+    def begin_assessment(self) -> None:
+        """The assessment starts today."""
+        self.model.family_starts(self)
+
+    def complete_assessment(self) -> None:
+        """The assessment ends today; the municipality decides."""
+        self.municipality.decide_after_assessment(self)
+        self.model.family_finishes(self, Status.FINISHED)
+
+    def drop_out(self) -> None:
+        """The family leaves the stay today."""
+        if self.centre is not None and self.unit is not None:
+            self.centre.release_unit(self.unit, self, int(self.model.time))
+        self.model.family_finishes(self, Status.DROPPED_OUT)

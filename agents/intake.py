@@ -1,0 +1,124 @@
+"""Bufetat's regional intake (enhet for inntak), or Oslo's own."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+
+from agents.family import Option
+
+if TYPE_CHECKING:
+    from agents.centre import Centre
+    from agents.family import Family
+    from model.model import SfbModel
+
+
+class Intake(mesa.Agent):
+    """Receives referrals and allocates places at its assessment meetings.
+
+    At each meeting it takes the queue in priority order (ages 0-2 first, then severity, then
+    arrival), looks for the nearest centre that can start in time, and refuses when none can
+    start before the family's investigation deadline, unless the duty-to-assist lever is on,
+    in which case it books the earliest place however late.
+    """
+
+    def __init__(self, model: SfbModel, region: str) -> None:
+        super().__init__(model)
+        self.region = region
+        self.queue: list[tuple[Family, Option]] = []
+        self._candidates: dict[tuple[int, Option, bool], list[Centre]] = {}
+
+    def receive(self, family: Family, option: Option) -> None:
+        """A municipality refers a family for a residential or home-based assessment."""
+        self.queue.append((family, option))
+
+    @staticmethod
+    def priority(family: Family) -> tuple[bool, float, int, int]:
+        """Sort key: ages 0-2 first, then higher severity, then earlier arrival."""
+        return (not family.age_0_2, -family.severity, family.arrival_day, family.unique_id)
+
+    def hold_meeting(self) -> None:
+        """Assessment meeting: allocate or refuse every referral in the queue."""
+        if not self.queue:
+            return
+        queue = sorted(self.queue, key=lambda item: self.priority(item[0]))
+        self.queue = []
+        for family, option in queue:
+            self.allocate(family, option)
+
+    # --- allocation -------------------------------------------------------------------------
+    def candidate_centres(self, family: Family, option: Option, beyond: bool) -> list[Centre]:
+        """Active centres to try, nearest first: this intake's own, or those beyond it."""
+        key = (family.municipality.index, option, beyond)
+        cached = self._candidates.get(key)
+        if cached is None:
+            cached = self.model.candidate_centres(self.region, family.municipality, option, beyond)
+            self._candidates[key] = cached
+        year = self.model.current_year
+        return [c for c in cached if c.is_active(year)]
+
+    def allocate(self, family: Family, option: Option) -> None:
+        """Find a place for the family, or refuse."""
+        today = int(self.model.time)
+        earliest = today + self.model.parameters.start_lead_days
+        latest = family.deadline_day - self.model.parameters.min_days_before_deadline
+        place = self.first_place_in_time(family, option, earliest, latest, beyond=False)
+        if place is None and family.draw("intake") < self.model.parameters.cross_region_share:
+            place = self.first_place_in_time(family, option, earliest, latest, beyond=True)
+        if place is None and self.model.levers.duty_to_assist:
+            place = self.earliest_place(family, option, earliest)
+        if place is None:
+            family.intake_refused = True
+            self.model.tally(family, "intake_refusals")
+            family.municipality.after_intake_refusal(family, option)
+            return
+        centre, start, slot = place
+        if option is Option.RESIDENTIAL:
+            self.offer_residential(family, centre, start, slot)
+        else:
+            self.start_home_based(family, centre, start, slot)
+
+    def first_place_in_time(
+        self, family: Family, option: Option, earliest: int, latest: int, beyond: bool
+    ) -> tuple[Centre, int, int] | None:
+        """The nearest centre whose earliest start is no later than ``latest``."""
+        for centre in self.candidate_centres(family, option, beyond):
+            found = self._earliest(centre, option, earliest)
+            if found is not None and found[0] <= latest:
+                return centre, found[0], found[1]
+        return None
+
+    def earliest_place(
+        self, family: Family, option: Option, earliest: int
+    ) -> tuple[Centre, int, int] | None:
+        """The earliest start among own centres (duty to assist: queue however long)."""
+        best: tuple[Centre, int, int] | None = None
+        for centre in self.candidate_centres(family, option, beyond=False):
+            found = self._earliest(centre, option, earliest)
+            if found is not None and (best is None or found[0] < best[1]):
+                best = (centre, found[0], found[1])
+        return best
+
+    @staticmethod
+    def _earliest(centre: Centre, option: Option, earliest: int) -> tuple[int, int] | None:
+        if option is Option.RESIDENTIAL:
+            return centre.earliest_residential_start(earliest)
+        return centre.earliest_home_start(earliest)
+
+    # --- after allocation -------------------------------------------------------------------
+    def offer_residential(self, family: Family, centre: Centre, start: int, unit: int) -> None:
+        """Offer a residential place; the parents consent or refuse."""
+        travel = self.model.travel_hours(family.municipality, centre)
+        if not family.consents_to_residential(travel, centre.calendar.breaks_per_month):
+            family.consent_refused = True
+            self.model.tally(family, "consent_refusals")
+            family.municipality.after_consent_refusal(family)
+            return
+        self.model.book_residential(family, centre, start, unit)
+
+    def start_home_based(self, family: Family, centre: Centre, start: int, slot: int) -> None:
+        """Book centre staff for a home-based assessment (no consent needed)."""
+        days = self.model.assessment_days(family, "home_centre_days_median")
+        end = centre.book_home(slot, start, days)
+        self.model.schedule_assessment(family, centre, Option.HOME_CENTRE, start, end, None)

@@ -1,0 +1,216 @@
+"""A municipality's child welfare service (barneverntjenesten)."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import mesa
+
+from agents.family import Decision, Family, Option
+
+if TYPE_CHECKING:
+    from model.model import SfbModel
+
+CENTRE_OPTIONS = (Option.RESIDENTIAL, Option.HOME_CENTRE, Option.DIRECT_PURCHASE)
+FIRST_CHOICE = (Option.RESIDENTIAL, Option.HOME_CENTRE, Option.OWN, Option.EMERGENCY)
+AFTER_RESIDENTIAL_REFUSAL = (Option.DIRECT_PURCHASE, Option.OWN, Option.EMERGENCY)
+AFTER_HOME_REFUSAL = (Option.OWN, Option.EMERGENCY)
+AFTER_CONSENT_REFUSAL = (Option.HOME_CENTRE, Option.OWN, Option.EMERGENCY)
+
+
+class Municipality(mesa.Agent):
+    """Decides, case by case, how a serious concern about a small child gets assessed.
+
+    Whether a case needs an assessment is given by need (every arriving case gets one, or an
+    emergency placement); how it is done is a multinomial-logit choice over severity, the
+    municipal cost for that family in that year, budget pressure, travel, the wait the service
+    expects, its familiarity with the centres and its own capacity.
+    """
+
+    def __init__(
+        self,
+        model: SfbModel,
+        index: int,
+        kommunenummer: str,
+        name: str,
+        region: str,
+        size_class: str,
+        own_capacity: float,
+        budget_pressure: float,
+        nearest_centre_hours: float,
+        home_centre_reachable: bool,
+    ) -> None:
+        super().__init__(model)
+        self.index = index
+        self.kommunenummer = kommunenummer
+        self.name = name
+        self.region = region
+        self.size_class = size_class
+        self.own_capacity = own_capacity
+        self.budget_pressure = budget_pressure
+        self.nearest_centre_hours = nearest_centre_hours
+        self.home_centre_reachable = home_centre_reachable
+        initial = model.parameters.expected_wait_initial_days
+        self.expected_wait = {Option.RESIDENTIAL: initial, Option.HOME_CENTRE: initial}
+
+    @property
+    def familiarity(self) -> float:
+        """Familiarity with the centres, 0-1 (held by the model for network diffusion)."""
+        return float(self.model.familiarity[self.index])
+
+    # --- the choice -------------------------------------------------------------------------
+    def price_weight(self) -> float:
+        """Utility per 100,000 NOK: felt fully only where the service can organise alternatives
+        (Deloitte 2019), and more under budget pressure."""
+        p = self.model.parameters
+        capacity_share = p.price_response_floor + (1 - p.price_response_floor) * self.own_capacity
+        return p.beta_cost_per_100k * capacity_share * (0.5 + self.budget_pressure)
+
+    def utility(self, option: Option, family: Family) -> float:
+        """Systematic utility of ``option`` for this family's case."""
+        return self.utilities(family, (option,))[0]
+
+    def utilities(self, family: Family, options: tuple[Option, ...]) -> list[float]:
+        """Systematic utilities of several options (shared terms computed once)."""
+        p = self.model.parameters
+        price = self.price_weight() / 100_000
+        wait_weight = (
+            p.beta_wait_per_30_days + family.urgent * p.beta_urgent_wait_per_30_days
+        ) / 30
+        centre_pull = p.beta_familiarity * self.familiarity
+        if self.model.levers.guidance_allowed:
+            centre_pull += p.guidance_bonus
+        severity = family.severity
+        hours = self.nearest_centre_hours
+        values = []
+        for option in options:
+            cost = price * self.model.municipal_cost(option, family)
+            if option is Option.RESIDENTIAL:
+                value = (
+                    p.asc_residential
+                    + p.beta_severity_residential * severity
+                    + p.beta_travel_per_hour * hours
+                    + wait_weight * self.expected_wait[Option.RESIDENTIAL]
+                    + centre_pull
+                )
+            elif option is Option.HOME_CENTRE:
+                value = (
+                    p.asc_home_centre
+                    + p.beta_severity_home_centre * severity
+                    + p.beta_home_travel_per_hour * hours
+                    + wait_weight * self.expected_wait[Option.HOME_CENTRE]
+                    + centre_pull
+                )
+            elif option is Option.OWN:
+                value = p.asc_own + p.beta_own_capacity * self.own_capacity
+            elif option is Option.EMERGENCY:
+                value = p.asc_emergency + p.beta_severity_emergency * severity
+            else:
+                value = (
+                    p.asc_direct_purchase
+                    + p.beta_severity_residential * severity
+                    + p.beta_travel_per_hour * hours
+                    + centre_pull
+                )
+            values.append(value + cost)
+        return values
+
+    def choice_probabilities(self, family: Family, options: tuple[Option, ...]) -> list[float]:
+        """Logit probabilities of the options (zero for an option this municipality lacks)."""
+        open_options = tuple(o for o in options if self.is_open(o))
+        utilities = self.utilities(family, open_options)
+        top = max(utilities)
+        weights = [math.exp(u - top) for u in utilities]
+        total = sum(weights)
+        by_option = dict(zip(open_options, weights, strict=True))
+        return [by_option.get(o, 0.0) / total for o in options]
+
+    def is_open(self, option: Option) -> bool:
+        """Whether an option exists for this municipality at all."""
+        if option is Option.HOME_CENTRE:
+            return self.home_centre_reachable
+        return True
+
+    def choose(self, family: Family, options: tuple[Option, ...]) -> Option:
+        """Draw the option from the logit probabilities with the family's choice uniform."""
+        u = family.draw("choice")
+        cumulative = 0.0
+        probabilities = self.choice_probabilities(family, options)
+        for option, probability in zip(options, probabilities, strict=True):
+            cumulative += probability
+            if u < cumulative:
+                return option
+        return next(o for o, pr in zip(options, probabilities, strict=True) if pr > 0)
+
+    # --- acting on the choice ---------------------------------------------------------------
+    def handle_case(self, family: Family) -> None:
+        """A new serious-concern case: choose how it gets assessed."""
+        self.act_on(family, self.choose(family, FIRST_CHOICE))
+
+    def act_on(self, family: Family, option: Option) -> None:
+        """Refer, assess, place or buy, as chosen."""
+        family.option = option
+        family.options_tried.append(option.value)
+        model = self.model
+        if option is Option.RESIDENTIAL:
+            model.tally(family, "referrals_residential")
+            model.intake_for(self).receive(family, option)
+        elif option is Option.HOME_CENTRE:
+            model.tally(family, "referrals_home")
+            model.intake_for(self).receive(family, option)
+        elif option is Option.OWN:
+            model.start_own_assessment(family)
+        elif option is Option.EMERGENCY:
+            model.place_in_emergency(family)
+        elif not model.buy_place_directly(family):
+            self.act_on(family, self.choose(family, (Option.OWN, Option.EMERGENCY)))
+
+    def after_intake_refusal(self, family: Family, option: Option) -> None:
+        """Bufetat refused: learn the lesson and choose again."""
+        self.learn_wait(option, self.model.parameters.refusal_wait_penalty_days)
+        fallback = AFTER_RESIDENTIAL_REFUSAL if option is Option.RESIDENTIAL else AFTER_HOME_REFUSAL
+        self.act_on(family, self.choose(family, fallback))
+
+    def after_consent_refusal(self, family: Family) -> None:
+        """The parents refused a residential stay: choose among the rest."""
+        self.act_on(family, self.choose(family, AFTER_CONSENT_REFUSAL))
+
+    # --- learning ---------------------------------------------------------------------------
+    def learn_wait(self, option: Option, wait_days: float) -> None:
+        """Move the expected wait for a centre option towards the latest experience."""
+        if option in self.expected_wait:
+            rate = self.model.parameters.wait_learning_rate
+            self.expected_wait[option] += rate * (wait_days - self.expected_wait[option])
+
+    def remember_good_experience(self) -> None:
+        """A completed centre assessment raises familiarity towards 1."""
+        gain = self.model.parameters.familiarity_gain
+        self.model.familiarity[self.index] += gain * (1.0 - self.model.familiarity[self.index])
+
+    # --- after the assessment ---------------------------------------------------------------
+    def decide_after_assessment(self, family: Family) -> None:
+        """Home with support, foster home or institution.
+
+        The right decision is a placement when the family's latent need exceeds the threshold;
+        the assessment gets it right with an accuracy that depends on its kind.
+        """
+        p = self.model.parameters
+        accuracy = {
+            Option.RESIDENTIAL: p.accuracy_residential,
+            Option.DIRECT_PURCHASE: p.accuracy_residential,
+            Option.HOME_CENTRE: p.accuracy_home_centre,
+            Option.OWN: p.accuracy_own,
+        }[family.option]
+        needs_placement = family.latent_need > p.placement_threshold
+        correct = family.draw("outcome") < accuracy
+        place = needs_placement if correct else not needs_placement
+        if not place:
+            family.decision = Decision.HOME_WITH_SUPPORT
+        elif family.draw("outcome") < p.institution_share_of_placements:
+            family.decision = Decision.INSTITUTION
+        else:
+            family.decision = Decision.FOSTER_HOME
+        family.decision_correct = correct
+        if family.option in CENTRE_OPTIONS:
+            self.remember_good_experience()

@@ -1,0 +1,168 @@
+"""Run a scenario and write its output folder."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+from model.data_loading import BundledData
+from model.model import SfbModel
+from model.parameters import Scenario
+
+PACKAGES = ("sfbsim", "mesa", "numpy", "pandas", "networkx", "holidays", "pydantic", "pyarrow")
+
+
+@dataclass
+class RunResult:
+    """The tables of one run and its manifest."""
+
+    tables: dict[str, pd.DataFrame]
+    manifest: dict
+    model: SfbModel
+
+
+def simulate(
+    scenario: Scenario,
+    data: BundledData,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[SfbModel, dict[str, pd.DataFrame]]:
+    """Build the model for a scenario, run every year, return the model and its tables."""
+    model = build_model(scenario, data)
+    model.run_years(progress=progress)
+    return model, model.recorder.tables()
+
+
+def build_model(scenario: Scenario, data: BundledData) -> SfbModel:
+    """The model a scenario describes."""
+    return SfbModel(
+        parameters=scenario.parameters,
+        levers=scenario.levers,
+        start_year=scenario.run.start_year,
+        years=scenario.run.years,
+        data=data,
+        rng=scenario.run.seed,
+    )
+
+
+def run_to_folder(
+    scenario: Scenario,
+    data: BundledData,
+    out: Path,
+    scenario_text: str = "",
+    overwrite: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> RunResult:
+    """Run and write the tables and manifest to ``out``.
+
+    The folder is written beside ``out`` first and moved into place only when complete, so a
+    failed or interrupted run never leaves half a folder or destroys an earlier result.
+    """
+    out = Path(out)
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise FileExistsError(
+            f"{out} already holds files; choose another --out or pass --overwrite"
+        )
+    started = dt.datetime.now(dt.UTC)
+    clock = time.perf_counter()
+    model, tables = simulate(scenario, data, progress)
+    manifest = build_manifest(scenario, data, scenario_text, started, time.perf_counter() - clock)
+    manifest["tables"] = sorted(tables)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = out.parent / f".{out.name}.partial-{os.getpid()}"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir()
+    try:
+        write_tables(tables, staging)
+        (staging / "manifest.json").write_text(
+            json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        if out.exists():
+            shutil.rmtree(out)
+        staging.rename(out)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    return RunResult(tables=tables, manifest=manifest, model=model)
+
+
+def write_tables(tables: dict[str, pd.DataFrame], folder: Path) -> None:
+    """Each table as CSV and Parquet."""
+    for name, table in tables.items():
+        table.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
+        table.to_parquet(folder / f"{name}.parquet", index=False)
+
+
+def build_manifest(
+    scenario: Scenario,
+    data: BundledData,
+    scenario_text: str,
+    started: dt.datetime,
+    seconds: float,
+) -> dict:
+    """Everything needed to reproduce the run."""
+    return {
+        "scenario": scenario.name,
+        "description": scenario.description,
+        "scenario_file": scenario_text,
+        "seed": scenario.run.seed,
+        "start_year": scenario.run.start_year,
+        "years": scenario.run.years,
+        "parameters": scenario.parameters.model_dump(mode="json"),
+        "levers": scenario.levers.model_dump(mode="json"),
+        "data": {
+            "dir": str(data.data_dir),
+            "sha256": {
+                p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(Path(data.data_dir).glob("*.csv"))
+            },
+        },
+        "versions": package_versions(),
+        "python": platform.python_version(),
+        "git_commit": git_commit(),
+        "started_at": started.isoformat(timespec="seconds"),
+        "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "wall_seconds": round(seconds, 3),
+    }
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of the packages that shape the results."""
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def git_commit() -> str:
+    """The commit of the code that ran (with '+dirty' for uncommitted changes), if known."""
+    here = Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("+dirty" if dirty else "")

@@ -1,0 +1,348 @@
+"""What a run records, and the tidy tables it becomes.
+
+The recorder counts events per year × municipality (and per year × centre) as they happen,
+keeps one row per family that has left the model, one row per admission (for waits), and one
+row per day. ``tables()`` turns these into the tidy tables written to the output folder.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from agents.family import Option
+
+if TYPE_CHECKING:
+    from agents.family import Family
+    from model.model import SfbModel
+
+METRICS: tuple[str, ...] = (
+    "cases",
+    "referrals_residential",
+    "referrals_home",
+    "own_assessments",
+    "emergency_placements",
+    "direct_purchases",
+    "intake_refusals",
+    "consent_refusals",
+    "admissions",
+    "admissions_residential",
+    "admissions_home_centre",
+    "admissions_direct_purchase",
+    "bed_days",
+    "dropouts",
+    "decision_home_with_support",
+    "decision_foster_home",
+    "decision_institution",
+    "decision_emergency_foster_home",
+)
+"""Counts per year × municipality. ``admissions`` counts every start of a centre assessment:
+residential and home-based via Bufetat, and direct purchases; ``bed_days`` counts days a family
+is present at a centre (closed days at home are not bed-days)."""
+
+METRIC_INDEX = {name: i for i, name in enumerate(METRICS)}
+REQUIRED_COLUMNS: tuple[str, ...] = (
+    "cases",
+    "referrals_residential",
+    "referrals_home",
+    "own_assessments",
+    "emergency_placements",
+    "direct_purchases",
+    "intake_refusals",
+    "consent_refusals",
+    "admissions",
+    "bed_days",
+    "dropouts",
+)
+DAILY_COLUMNS: tuple[str, ...] = (
+    "arrived",
+    "waiting",
+    "in_assessment",
+    "finished",
+    "dropped_out",
+    "residential_units_occupied",
+    "residential_units",
+    "families_present",
+    "home_based_active",
+    "home_based_capacity",
+)
+
+
+class Recorder:
+    """Accumulates a run's counts and records."""
+
+    def __init__(self, model: SfbModel) -> None:
+        self.model = model
+        n_years = model.years
+        n_mun = len(model.municipalities)
+        n_centres = len(model.data.centres)
+        self.counts = np.zeros((n_years, n_mun, len(METRICS)), dtype=np.float64)
+        self.centre_counts = np.zeros((n_years, n_centres, 2), dtype=np.float64)
+        self.occupied_unit_days = np.zeros((n_years, n_centres), dtype=np.int64)
+        self.units = np.zeros((n_years, n_centres), dtype=np.int64)
+        self.home_capacity = np.zeros((n_years, n_centres), dtype=np.int64)
+        self.open_days = np.zeros((model.calendar.n_days + 1, n_centres), dtype=np.int64)
+        for centre in model.centres:
+            for offset in range(n_years):
+                if centre.is_active(model.start_year + offset):
+                    self.units[offset, centre.index] = centre.residential_units
+                    self.home_capacity[offset, centre.index] = centre.home_based_capacity
+            self.open_days[:, centre.index] = centre.calendar.open[: model.calendar.n_days + 1]
+        self.daily = np.zeros((model.calendar.n_days + 1, len(DAILY_COLUMNS)), dtype=np.int64)
+        self.waits: list[tuple[int, int, str, int, int]] = []
+        self.families: list[tuple] = []
+        self._finalised = False
+
+    # --- during the run ---------------------------------------------------------------------
+    def count(self, year: int, municipality: int, metric: str, amount: float = 1.0) -> None:
+        """Add to a year × municipality count."""
+        self.counts[year - self.model.start_year, municipality, METRIC_INDEX[metric]] += amount
+
+    def admission(self, family: Family) -> None:
+        """A centre assessment starts: keep its wait (days from referral to start)."""
+        year = self.model.current_year
+        wait = family.start_day - family.arrival_day
+        self.waits.append(
+            (year, family.municipality.index, family.option.value, wait, family.centre.index)
+        )
+        self.centre_counts[year - self.model.start_year, family.centre.index, 0] += 1
+
+    def bed_days(self, family: Family, start: int, end: int) -> None:
+        """Presence days of a residential stay in [start, end), split by calendar year."""
+        calendar = self.model.calendar
+        centre_calendar = family.centre.calendar
+        for offset in range(self.model.years):
+            year = self.model.start_year + offset
+            lo = max(start, calendar.first_day_of_year(year))
+            hi = min(end, calendar.first_day_of_year(year + 1), calendar.n_days + 1)
+            if hi > lo:
+                days = centre_calendar.presence_between(lo, hi)
+                self.counts[offset, family.municipality.index, METRIC_INDEX["bed_days"]] += days
+                self.centre_counts[offset, family.centre.index, 1] += days
+
+    def record_day(self, day: int) -> None:
+        """The state of the model at the end of ``day``."""
+        model = self.model
+        offset = model.current_year - model.start_year
+        residents = model.residents
+        home = model.home_clients
+        self.occupied_unit_days[offset] += residents
+        self.daily[day] = (
+            model.arrived,
+            *model.status_counts,
+            residents.sum(),
+            self.units[offset].sum(),
+            residents @ self.open_days[day],
+            home.sum(),
+            self.home_capacity[offset].sum(),
+        )
+
+    def family_done(self, family: Family) -> None:
+        """Keep the record of a family that leaves the model."""
+        self.families.append(family_record(family))
+
+    def finalise(self) -> None:
+        """At the end of the run: bed-days of stays still running, records of families left."""
+        if self._finalised:
+            return
+        self._finalised = True
+        end = self.model.calendar.n_days + 1
+        for family in self.model.families_in_model():
+            started = family.start_day is not None and family.start_day < end
+            residential = family.option in (Option.RESIDENTIAL, Option.DIRECT_PURCHASE)
+            if started and residential and family.centre is not None:
+                self.bed_days(family, family.start_day, end)
+            self.families.append(family_record(family))
+
+    # --- tables -----------------------------------------------------------------------------
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every output table, keyed by file stem."""
+        self.finalise()
+        return {
+            "yearly": self.grouped_table(["region", "size_class"]),
+            "year_region": self.region_table(),
+            "year_size_class": self.grouped_table(["size_class"]),
+            "municipality_yearly": self.municipality_table(),
+            "centre_yearly": self.centre_table(),
+            "daily": self.daily_table(),
+            "families": self.family_table(),
+        }
+
+    def _long_counts(self) -> pd.DataFrame:
+        model = self.model
+        n_years, n_mun, _ = self.counts.shape
+        municipalities = model.data.municipalities
+        frame = pd.DataFrame(self.counts.reshape(n_years * n_mun, len(METRICS)), columns=METRICS)
+        frame.insert(0, "year", np.repeat(np.arange(n_years) + model.start_year, n_mun))
+        frame.insert(1, "municipality", np.tile(np.arange(n_mun), n_years))
+        frame.insert(
+            2, "kommunenummer", np.tile(municipalities["kommunenummer"].to_numpy(), n_years)
+        )
+        frame.insert(3, "region", np.tile(municipalities["region"].to_numpy(), n_years))
+        frame.insert(4, "size_class", np.tile(municipalities["size_class"].to_numpy(), n_years))
+        return frame
+
+    def _waits(self) -> pd.DataFrame:
+        municipalities = self.model.data.municipalities
+        waits = pd.DataFrame(
+            self.waits, columns=["year", "municipality", "option", "wait_days", "centre"]
+        )
+        waits["region"] = municipalities["region"].to_numpy()[waits["municipality"].to_numpy()]
+        waits["size_class"] = municipalities["size_class"].to_numpy()[
+            waits["municipality"].to_numpy()
+        ]
+        waits["kommunenummer"] = municipalities["kommunenummer"].to_numpy()[
+            waits["municipality"].to_numpy()
+        ]
+        return waits
+
+    def grouped_table(self, keys: list[str]) -> pd.DataFrame:
+        """Counts summed over year × keys, with wait percentiles over those admissions."""
+        counts = self._long_counts().groupby(["year", *keys], sort=True)[list(METRICS)].sum()
+        waits = wait_percentiles(self._waits(), ["year", *keys])
+        table = counts.join(waits, how="left").reset_index()
+        return _finish(table)
+
+    def municipality_table(self) -> pd.DataFrame:
+        """One row per year × kommunenummer."""
+        counts = self._long_counts().drop(columns=["municipality"])
+        waits = wait_percentiles(self._waits(), ["year", "kommunenummer"])
+        table = counts.merge(waits.reset_index(), on=["year", "kommunenummer"], how="left")
+        return _finish(table)
+
+    def region_table(self) -> pd.DataFrame:
+        """Year × region, with the occupancy of the centres located in the region."""
+        table = self.grouped_table(["region"])
+        centres = self.centre_table()
+        units = centres.groupby(["year", "region"])[["occupied_unit_days", "unit_days"]].sum()
+        units["occupancy"] = np.where(
+            units["unit_days"] > 0, units["occupied_unit_days"] / units["unit_days"].clip(1), np.nan
+        )
+        years = units.index.get_level_values("year")
+        units["residential_units"] = units["unit_days"] / [self._days_in_year(y) for y in years]
+        table = table.merge(
+            units[["residential_units", "occupancy"]].reset_index(),
+            on=["year", "region"],
+            how="left",
+        )
+        return _finish(table)
+
+    def centre_table(self) -> pd.DataFrame:
+        """One row per year × centre: admissions, bed-days and occupancy."""
+        model = self.model
+        centres = model.data.centres
+        n_years, n_centres, _ = self.centre_counts.shape
+        years = np.arange(n_years) + model.start_year
+        days = np.array([self._days_in_year(y) for y in years])
+        table = pd.DataFrame(
+            {
+                "year": np.repeat(years, n_centres),
+                "centre_id": np.tile(centres["centre_id"].to_numpy(), n_years),
+                "region": np.tile(centres["region"].to_numpy(), n_years),
+                "residential_units": self.units.reshape(-1),
+                "home_based_capacity": self.home_capacity.reshape(-1),
+                "admissions": self.centre_counts[:, :, 0].reshape(-1),
+                "bed_days": self.centre_counts[:, :, 1].reshape(-1),
+                "occupied_unit_days": self.occupied_unit_days.reshape(-1),
+                "unit_days": (self.units * days[:, None]).reshape(-1),
+            }
+        )
+        active = (table["residential_units"] > 0) | (table["home_based_capacity"] > 0)
+        table = table[active].reset_index(drop=True)
+        table["occupancy"] = table["occupied_unit_days"] / table["unit_days"].where(
+            table["unit_days"] > 0
+        )
+        return _finish(table)
+
+    def _days_in_year(self, year: int) -> int:
+        calendar = self.model.calendar
+        last = min(calendar.first_day_of_year(year + 1), calendar.n_days + 1)
+        return last - max(calendar.first_day_of_year(year), 1)
+
+    def daily_table(self) -> pd.DataFrame:
+        """One row per simulated day (the state at the end of the day)."""
+        calendar = self.model.calendar
+        n = calendar.n_days
+        table = pd.DataFrame(self.daily[1 : n + 1], columns=list(DAILY_COLUMNS))
+        table.insert(0, "date", pd.to_datetime(calendar.dates[1 : n + 1]).strftime("%Y-%m-%d"))
+        return table
+
+    def family_table(self) -> pd.DataFrame:
+        """One row per family: who, what was tried, where, when, and the decision."""
+        table = pd.DataFrame(self.families, columns=list(FAMILY_COLUMNS))
+        table = table.sort_values("family_id", kind="stable", ignore_index=True)
+        dates = pd.to_datetime(self.model.calendar.dates).strftime("%Y-%m-%d").to_numpy()
+        for column in ("arrival_date", "start_date", "end_date"):
+            days = table[column].to_numpy()
+            table[column] = np.where(days >= 0, dates[np.clip(days, 0, len(dates) - 1)], "")
+        table["wait_days"] = table["wait_days"].astype("Int64")
+        return table
+
+
+FAMILY_COLUMNS: tuple[str, ...] = (
+    "family_id",
+    "kommunenummer",
+    "arrival_date",
+    "age_group",
+    "parents",
+    "children",
+    "sibling_over_6",
+    "severity",
+    "options_tried",
+    "option",
+    "intake_refused",
+    "consent_refused",
+    "centre_id",
+    "start_date",
+    "end_date",
+    "wait_days",
+    "status",
+    "decision",
+    "decision_correct",
+)
+
+
+def family_record(family: Family) -> tuple:
+    """A family's row in families.csv (days as day numbers; dates are added in the table)."""
+    started = family.start_day is not None
+    return (
+        family.unique_id,
+        family.municipality.kommunenummer,
+        family.arrival_day,
+        "0-2" if family.age_0_2 else "3-5",
+        family.parents,
+        family.children,
+        family.sibling_over_6,
+        round(family.severity, 4),
+        "|".join(family.options_tried),
+        family.option.value if family.option else "",
+        family.intake_refused,
+        family.consent_refused,
+        family.centre.centre_id if family.centre is not None else "",
+        family.start_day if started else -1,
+        family.end_day if family.end_day is not None else -1,
+        (family.start_day - family.arrival_day) if started else None,
+        family.status.name.lower(),
+        family.decision.value if family.decision else "",
+        family.decision_correct,
+    )
+
+
+def wait_percentiles(waits: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Median and 90th percentile of waits (days from referral to start) per group."""
+    grouped = waits.groupby(keys, sort=True)["wait_days"]
+    return pd.DataFrame(
+        {"wait_days_p50": grouped.quantile(0.5), "wait_days_p90": grouped.quantile(0.9)}
+    )
+
+
+def _finish(table: pd.DataFrame) -> pd.DataFrame:
+    """Integer counts as integers; floats rounded for stable, readable files."""
+    for column in table.columns:
+        if column in METRICS or column in ("occupied_unit_days", "unit_days"):
+            table[column] = table[column].round().astype("int64")
+        elif table[column].dtype.kind == "f":
+            table[column] = table[column].round(4)
+    return table
