@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 class Centre(mesa.Agent):
-    """A centre with a fixed number of residential units and home-based slots.
+    """A centre with residential units and home-based slots (levers may change them).
 
     Each unit (and slot) keeps the first day it is free again; a booking starts on the first
     open day on or after both that day and the earliest start, and moves the free day to the
@@ -30,12 +30,9 @@ class Centre(mesa.Agent):
         operator: str,
         region: str,
         kommunenummer: str,
-        residential_units: int,
-        home_based_capacity: int,
-        weekend_policy: str,
         calendar: CentreCalendar,
-        opened_year: int,
-        closed_year: int | None,
+        opened_day: int,
+        closed_day: int,
         nationwide_intake: bool,
     ) -> None:
         super().__init__(model)
@@ -45,14 +42,15 @@ class Centre(mesa.Agent):
         self.operator = operator
         self.region = region
         self.kommunenummer = kommunenummer
-        self.weekend_policy = weekend_policy
         self.calendar = calendar
-        self.opened_year = opened_year
-        self.closed_year = closed_year
+        self.opened_day = opened_day
+        self.closed_day = closed_day
         self.nationwide_intake = nationwide_intake
-        self.unit_free_day = [1] * residential_units
-        self.unit_holder: list[Family | None] = [None] * residential_units
-        self.home_free_day = [1] * home_based_capacity
+        self.unit_free_day: list[int] = []
+        self.unit_holder: list[Family | None] = []
+        self.home_free_day: list[int] = []
+        self.residential_units = 0
+        self.home_based_capacity = 0
 
     @property
     def residents(self) -> int:
@@ -64,15 +62,20 @@ class Centre(mesa.Agent):
         """Families in a home-based assessment by this centre's staff."""
         return int(self.model.home_clients[self.index])
 
-    @property
-    def residential_units(self) -> int:
-        """Number of family apartments."""
-        return len(self.unit_free_day)
+    def set_capacity(self, units: int, home_slots: int) -> None:
+        """Units and home-based slots from today; bookings on retired units run to their end."""
+        today = max(int(self.model.time), 1)
+        while len(self.unit_free_day) < units:
+            self.unit_free_day.append(today)
+            self.unit_holder.append(None)
+        while len(self.home_free_day) < home_slots:
+            self.home_free_day.append(today)
+        self.residential_units = units
+        self.home_based_capacity = home_slots
 
-    @property
-    def home_based_capacity(self) -> int:
-        """Concurrent home-based assessments the centre's staff can run."""
-        return len(self.home_free_day)
+    def accepts_families(self, day: int) -> bool:
+        """Open for new stays on ``day`` (between opening and closing)."""
+        return self.opened_day <= day < self.closed_day
 
     @property
     def serves_intake(self) -> str:
@@ -87,16 +90,12 @@ class Centre(mesa.Agent):
             return "øst"
         return self.region
 
-    def is_active(self, year: int) -> bool:
-        """Open for intake in ``year``."""
-        return self.opened_year <= year and (self.closed_year is None or year < self.closed_year)
-
     # --- residential units ------------------------------------------------------------------
     def earliest_residential_start(self, earliest: int) -> tuple[int, int] | None:
         """(start day, unit) of the earliest possible residential start, or None if no units."""
-        if not self.unit_free_day:
+        if self.residential_units == 0:
             return None
-        unit = min(range(len(self.unit_free_day)), key=self.unit_free_day.__getitem__)
+        unit = min(range(self.residential_units), key=self.unit_free_day.__getitem__)
         start = self.calendar.next_open_day(max(earliest, self.unit_free_day[unit]))
         return start, unit
 
@@ -116,9 +115,9 @@ class Centre(mesa.Agent):
     # --- home-based slots -------------------------------------------------------------------
     def earliest_home_start(self, earliest: int) -> tuple[int, int] | None:
         """(start day, slot) of the earliest home-based start, or None if no home capacity."""
-        if not self.home_free_day:
+        if self.home_based_capacity == 0:
             return None
-        slot = min(range(len(self.home_free_day)), key=self.home_free_day.__getitem__)
+        slot = min(range(self.home_based_capacity), key=self.home_free_day.__getitem__)
         return max(earliest, self.home_free_day[slot]), slot
 
     def book_home(self, slot: int, start: int, days: int) -> int:

@@ -42,6 +42,23 @@ class Decision(StrEnum):
     EMERGENCY_FOSTER_HOME = "emergency_foster_home"
 
 
+# Module-level aliases: attribute access on an Enum class is slow on the hot path.
+WAITING, IN_ASSESSMENT, FINISHED, DROPPED_OUT = (
+    Status.WAITING,
+    Status.IN_ASSESSMENT,
+    Status.FINISHED,
+    Status.DROPPED_OUT,
+)
+RESIDENTIAL, HOME_CENTRE, OWN, EMERGENCY, DIRECT_PURCHASE = (
+    Option.RESIDENTIAL,
+    Option.HOME_CENTRE,
+    Option.OWN,
+    Option.EMERGENCY,
+    Option.DIRECT_PURCHASE,
+)
+STATUS_NAMES = [status.name.lower() for status in Status]
+
+
 def logistic(x: float) -> float:
     """The logistic function."""
     return 1.0 / (1.0 + math.exp(-x))
@@ -50,8 +67,9 @@ def logistic(x: float) -> float:
 class Family(mesa.Agent):
     """A family referred into the model by a serious concern.
 
-    ``luck`` holds the family's own uniforms, drawn from the model's named streams when the
-    family arrives, so that the same family meets the same luck in every scenario.
+    ``luck[stream][row]`` holds the family's own uniforms, drawn from the model's named streams
+    for all of the year's arrivals, so that the same family meets the same luck in every
+    scenario.
     """
 
     def __init__(
@@ -66,7 +84,8 @@ class Family(mesa.Agent):
         severity: float,
         latent_need: float,
         days_used: int,
-        luck: dict[str, list[float]],
+        luck: dict[str, list[list[float]]],
+        row: int,
     ) -> None:
         super().__init__(model)
         self.municipality = municipality
@@ -79,8 +98,9 @@ class Family(mesa.Agent):
         self.latent_need = latent_need
         self.deadline_day = arrival_day + model.parameters.investigation_deadline_days - days_used
         self.luck = luck
+        self.row = row
         self._luck_used: dict[str, int] = {}
-        self.status = Status.WAITING
+        self.status = WAITING
         self.option: Option | None = None
         self.options_tried: list[str] = []
         self.centre: Centre | None = None
@@ -107,7 +127,7 @@ class Family(mesa.Agent):
     def draw(self, stream: str) -> float:
         """The family's next uniform from one of its streams."""
         used = self._luck_used.get(stream, 0)
-        values = self.luck[stream]
+        values = self.luck[stream][self.row]
         self._luck_used[stream] = used + 1
         return values[used % len(values)]
 
@@ -155,10 +175,10 @@ class Family(mesa.Agent):
     def complete_assessment(self) -> None:
         """The assessment ends today; the municipality decides."""
         self.municipality.decide_after_assessment(self)
-        self.model.family_finishes(self, Status.FINISHED)
+        self.model.family_finishes(self, FINISHED)
 
     def drop_out(self) -> None:
         """The family leaves the stay today."""
         if self.centre is not None and self.unit is not None:
             self.centre.release_unit(self.unit, self, int(self.model.time))
-        self.model.family_finishes(self, Status.DROPPED_OUT)
+        self.model.family_finishes(self, DROPPED_OUT)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from agents.family import Option
+from agents.family import HOME_CENTRE, RESIDENTIAL, Option
 
 if TYPE_CHECKING:
     from agents.centre import Centre
@@ -30,8 +30,12 @@ class Intake(mesa.Agent):
         self._candidates: dict[tuple[int, Option, bool], list[Centre]] = {}
 
     def receive(self, family: Family, option: Option) -> None:
-        """A municipality refers a family for a residential or home-based assessment."""
-        self.queue.append((family, option))
+        """A municipality refers a family; urgent cases go straight to allocation when the
+        fast-track lever is on, the rest wait for the next assessment meeting."""
+        if self.model.levers.fast_track_urgent and family.urgent:
+            self.allocate(family, option)
+        else:
+            self.queue.append((family, option))
 
     @staticmethod
     def priority(family: Family) -> tuple[bool, float, int, int]:
@@ -55,8 +59,10 @@ class Intake(mesa.Agent):
         if cached is None:
             cached = self.model.candidate_centres(self.region, family.municipality, option, beyond)
             self._candidates[key] = cached
-        year = self.model.current_year
-        return [c for c in cached if c.is_active(year)]
+        today = int(self.model.time)
+        if option is RESIDENTIAL:
+            return [c for c in cached if c.residential_units and c.accepts_families(today)]
+        return [c for c in cached if c.home_based_capacity and c.accepts_families(today)]
 
     def allocate(self, family: Family, option: Option) -> None:
         """Find a place for the family, or refuse."""
@@ -74,7 +80,7 @@ class Intake(mesa.Agent):
             family.municipality.after_intake_refusal(family, option)
             return
         centre, start, slot = place
-        if option is Option.RESIDENTIAL:
+        if option is RESIDENTIAL:
             self.offer_residential(family, centre, start, slot)
         else:
             self.start_home_based(family, centre, start, slot)
@@ -92,9 +98,12 @@ class Intake(mesa.Agent):
     def earliest_place(
         self, family: Family, option: Option, earliest: int
     ) -> tuple[Centre, int, int] | None:
-        """The earliest start among own centres (duty to assist: queue however long)."""
+        """The earliest start among own centres, or if none has capacity, any centre this
+        intake may use (duty to assist: the family queues however long)."""
         best: tuple[Centre, int, int] | None = None
-        for centre in self.candidate_centres(family, option, beyond=False):
+        centres = self.candidate_centres(family, option, beyond=False)
+        centres = centres or self.candidate_centres(family, option, beyond=True)
+        for centre in centres:
             found = self._earliest(centre, option, earliest)
             if found is not None and (best is None or found[0] < best[1]):
                 best = (centre, found[0], found[1])
@@ -102,7 +111,7 @@ class Intake(mesa.Agent):
 
     @staticmethod
     def _earliest(centre: Centre, option: Option, earliest: int) -> tuple[int, int] | None:
-        if option is Option.RESIDENTIAL:
+        if option is RESIDENTIAL:
             return centre.earliest_residential_start(earliest)
         return centre.earliest_home_start(earliest)
 
@@ -121,4 +130,4 @@ class Intake(mesa.Agent):
         """Book centre staff for a home-based assessment (no consent needed)."""
         days = self.model.assessment_days(family, "home_centre_days_median")
         end = centre.book_home(slot, start, days)
-        self.model.schedule_assessment(family, centre, Option.HOME_CENTRE, start, end, None)
+        self.model.schedule_assessment(family, centre, HOME_CENTRE, start, end, None)

@@ -7,7 +7,16 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from agents.family import Decision, Family, Option
+from agents.family import (
+    DIRECT_PURCHASE,
+    EMERGENCY,
+    HOME_CENTRE,
+    OWN,
+    RESIDENTIAL,
+    Decision,
+    Family,
+    Option,
+)
 
 if TYPE_CHECKING:
     from model.model import SfbModel
@@ -38,8 +47,6 @@ class Municipality(mesa.Agent):
         size_class: str,
         own_capacity: float,
         budget_pressure: float,
-        nearest_centre_hours: float,
-        home_centre_reachable: bool,
     ) -> None:
         super().__init__(model)
         self.index = index
@@ -49,8 +56,9 @@ class Municipality(mesa.Agent):
         self.size_class = size_class
         self.own_capacity = own_capacity
         self.budget_pressure = budget_pressure
-        self.nearest_centre_hours = nearest_centre_hours
-        self.home_centre_reachable = home_centre_reachable
+        self.nearest_centre_hours = 0.0  # set by the model (SfbModel.refresh_reach)
+        self.home_centre_reachable = False
+        self.price_weight = self.price_weight_per_100k() / 100_000
         initial = model.parameters.expected_wait_initial_days
         self.expected_wait = {Option.RESIDENTIAL: initial, Option.HOME_CENTRE: initial}
 
@@ -60,7 +68,7 @@ class Municipality(mesa.Agent):
         return float(self.model.familiarity[self.index])
 
     # --- the choice -------------------------------------------------------------------------
-    def price_weight(self) -> float:
+    def price_weight_per_100k(self) -> float:
         """Utility per 100,000 NOK: felt fully only where the service can organise alternatives
         (Deloitte 2019), and more under budget pressure."""
         p = self.model.parameters
@@ -74,7 +82,8 @@ class Municipality(mesa.Agent):
     def utilities(self, family: Family, options: tuple[Option, ...]) -> list[float]:
         """Systematic utilities of several options (shared terms computed once)."""
         p = self.model.parameters
-        price = self.price_weight() / 100_000
+        cost_of = self.model.municipal_cost
+        price = self.price_weight
         wait_weight = (
             p.beta_wait_per_30_days + family.urgent * p.beta_urgent_wait_per_30_days
         ) / 30
@@ -85,26 +94,25 @@ class Municipality(mesa.Agent):
         hours = self.nearest_centre_hours
         values = []
         for option in options:
-            cost = price * self.model.municipal_cost(option, family)
-            if option is Option.RESIDENTIAL:
+            if option is RESIDENTIAL:
                 value = (
                     p.asc_residential
                     + p.beta_severity_residential * severity
                     + p.beta_travel_per_hour * hours
-                    + wait_weight * self.expected_wait[Option.RESIDENTIAL]
+                    + wait_weight * self.expected_wait[RESIDENTIAL]
                     + centre_pull
                 )
-            elif option is Option.HOME_CENTRE:
+            elif option is HOME_CENTRE:
                 value = (
                     p.asc_home_centre
                     + p.beta_severity_home_centre * severity
                     + p.beta_home_travel_per_hour * hours
-                    + wait_weight * self.expected_wait[Option.HOME_CENTRE]
+                    + wait_weight * self.expected_wait[HOME_CENTRE]
                     + centre_pull
                 )
-            elif option is Option.OWN:
+            elif option is OWN:
                 value = p.asc_own + p.beta_own_capacity * self.own_capacity
-            elif option is Option.EMERGENCY:
+            elif option is EMERGENCY:
                 value = p.asc_emergency + p.beta_severity_emergency * severity
             else:
                 value = (
@@ -113,35 +121,33 @@ class Municipality(mesa.Agent):
                     + p.beta_travel_per_hour * hours
                     + centre_pull
                 )
-            values.append(value + cost)
+            values.append(value + price * cost_of(option, family))
         return values
+
+    def open_options(self, options: tuple[Option, ...]) -> tuple[Option, ...]:
+        """The options that exist for this municipality (centre staff must reach it)."""
+        if self.home_centre_reachable or HOME_CENTRE not in options:
+            return options
+        return tuple(o for o in options if o is not HOME_CENTRE)
 
     def choice_probabilities(self, family: Family, options: tuple[Option, ...]) -> list[float]:
         """Logit probabilities of the options (zero for an option this municipality lacks)."""
-        open_options = tuple(o for o in options if self.is_open(o))
-        utilities = self.utilities(family, open_options)
-        top = max(utilities)
-        weights = [math.exp(u - top) for u in utilities]
+        available = self.open_options(options)
+        weights = _logit_weights(self.utilities(family, available))
         total = sum(weights)
-        by_option = dict(zip(open_options, weights, strict=True))
+        by_option = dict(zip(available, weights, strict=True))
         return [by_option.get(o, 0.0) / total for o in options]
 
-    def is_open(self, option: Option) -> bool:
-        """Whether an option exists for this municipality at all."""
-        if option is Option.HOME_CENTRE:
-            return self.home_centre_reachable
-        return True
-
     def choose(self, family: Family, options: tuple[Option, ...]) -> Option:
-        """Draw the option from the logit probabilities with the family's choice uniform."""
-        u = family.draw("choice")
-        cumulative = 0.0
-        probabilities = self.choice_probabilities(family, options)
-        for option, probability in zip(options, probabilities, strict=True):
-            cumulative += probability
-            if u < cumulative:
+        """Draw an option from the logit probabilities with the family's choice uniform."""
+        available = self.open_options(options)
+        weights = _logit_weights(self.utilities(family, available))
+        remaining = family.draw("choice") * sum(weights)
+        for option, weight in zip(available, weights, strict=True):
+            remaining -= weight
+            if remaining < 0:
                 return option
-        return next(o for o, pr in zip(options, probabilities, strict=True) if pr > 0)
+        return available[-1]
 
     # --- acting on the choice ---------------------------------------------------------------
     def handle_case(self, family: Family) -> None:
@@ -151,25 +157,25 @@ class Municipality(mesa.Agent):
     def act_on(self, family: Family, option: Option) -> None:
         """Refer, assess, place or buy, as chosen."""
         family.option = option
-        family.options_tried.append(option.value)
+        family.options_tried.append(str(option))
         model = self.model
-        if option is Option.RESIDENTIAL:
+        if option is RESIDENTIAL:
             model.tally(family, "referrals_residential")
             model.intake_for(self).receive(family, option)
-        elif option is Option.HOME_CENTRE:
+        elif option is HOME_CENTRE:
             model.tally(family, "referrals_home")
             model.intake_for(self).receive(family, option)
-        elif option is Option.OWN:
+        elif option is OWN:
             model.start_own_assessment(family)
-        elif option is Option.EMERGENCY:
+        elif option is EMERGENCY:
             model.place_in_emergency(family)
         elif not model.buy_place_directly(family):
-            self.act_on(family, self.choose(family, (Option.OWN, Option.EMERGENCY)))
+            self.act_on(family, self.choose(family, (OWN, EMERGENCY)))
 
     def after_intake_refusal(self, family: Family, option: Option) -> None:
         """Bufetat refused: learn the lesson and choose again."""
         self.learn_wait(option, self.model.parameters.refusal_wait_penalty_days)
-        fallback = AFTER_RESIDENTIAL_REFUSAL if option is Option.RESIDENTIAL else AFTER_HOME_REFUSAL
+        fallback = AFTER_RESIDENTIAL_REFUSAL if option is RESIDENTIAL else AFTER_HOME_REFUSAL
         self.act_on(family, self.choose(family, fallback))
 
     def after_consent_refusal(self, family: Family) -> None:
@@ -189,6 +195,15 @@ class Municipality(mesa.Agent):
         self.model.familiarity[self.index] += gain * (1.0 - self.model.familiarity[self.index])
 
     # --- after the assessment ---------------------------------------------------------------
+    def assessment_accuracy(self, option: Option) -> float:
+        """Probability that the decision after this kind of assessment is right."""
+        p = self.model.parameters
+        if option is RESIDENTIAL or option is DIRECT_PURCHASE:
+            return p.accuracy_residential
+        if option is HOME_CENTRE:
+            return p.accuracy_home_centre
+        return p.accuracy_own
+
     def decide_after_assessment(self, family: Family) -> None:
         """Home with support, foster home or institution.
 
@@ -196,12 +211,7 @@ class Municipality(mesa.Agent):
         the assessment gets it right with an accuracy that depends on its kind.
         """
         p = self.model.parameters
-        accuracy = {
-            Option.RESIDENTIAL: p.accuracy_residential,
-            Option.DIRECT_PURCHASE: p.accuracy_residential,
-            Option.HOME_CENTRE: p.accuracy_home_centre,
-            Option.OWN: p.accuracy_own,
-        }[family.option]
+        accuracy = self.assessment_accuracy(family.option)
         needs_placement = family.latent_need > p.placement_threshold
         correct = family.draw("outcome") < accuracy
         place = needs_placement if correct else not needs_placement
@@ -214,3 +224,9 @@ class Municipality(mesa.Agent):
         family.decision_correct = correct
         if family.option in CENTRE_OPTIONS:
             self.remember_good_experience()
+
+
+def _logit_weights(utilities: list[float]) -> list[float]:
+    """exp(utility), shifted by the largest for numerical safety."""
+    top = max(utilities)
+    return [math.exp(u - top) for u in utilities]

@@ -23,6 +23,15 @@ app = typer.Typer(
 console = Console()
 errors = Console(stderr=True)
 
+
+@app.callback()
+def sfbsim() -> None:
+    """Simulate referrals to centres for parents and children and compare policy levers.
+
+    Start with `sfbsim run` (the baseline); see `sfbsim COMMAND --help` for each command.
+    """
+
+
 ScenarioOption = Annotated[
     str,
     typer.Option(

@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from model.data_loading import BundledData
+from model.ledger import ledger_tables
 from model.model import SfbModel
 from model.parameters import Scenario
 
@@ -49,6 +50,10 @@ def build_model(scenario: Scenario, data: BundledData) -> SfbModel:
     return SfbModel(
         parameters=scenario.parameters,
         levers=scenario.levers,
+        costs=scenario.costs,
+        changes=scenario.changes,
+        new_centres=scenario.new_centres,
+        closed_centres=scenario.closed_centres,
         start_year=scenario.run.start_year,
         years=scenario.run.years,
         data=data,
@@ -77,6 +82,7 @@ def run_to_folder(
     started = dt.datetime.now(dt.UTC)
     clock = time.perf_counter()
     model, tables = simulate(scenario, data, progress)
+    tables.update(ledger_tables(tables, scenario, data, scenario.costs))
     manifest = build_manifest(scenario, data, scenario_text, started, time.perf_counter() - clock)
     manifest["tables"] = sorted(tables)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -122,6 +128,10 @@ def build_manifest(
         "years": scenario.run.years,
         "parameters": scenario.parameters.model_dump(mode="json"),
         "levers": scenario.levers.model_dump(mode="json"),
+        "costs": scenario.costs.model_dump(mode="json"),
+        "changes": [c.model_dump(mode="json") for c in scenario.changes],
+        "new_centres": [c.model_dump(mode="json") for c in scenario.new_centres],
+        "closed_centres": [c.model_dump(mode="json") for c in scenario.closed_centres],
         "data": {
             "dir": str(data.data_dir),
             "sha256": {

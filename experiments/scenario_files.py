@@ -10,7 +10,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from model.data_loading import BundledData
-from model.parameters import Scenario
+from model.parameters import CentreOverride, Levers, Scenario
+from model.reforms import check_overlaps
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 
@@ -47,41 +48,120 @@ def resolve_scenario(name_or_path: str | Path) -> Path:
 
 
 def load_scenario(name_or_path: str | Path, data: BundledData | None = None) -> Scenario:
-    """Read, parse and validate a scenario file (and check it against the data if given)."""
+    """Read, merge onto its baseline, validate, and (given data) check a scenario file."""
     path = resolve_scenario(name_or_path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        raise ScenarioError(str(path), [f"not valid TOML: {error}"]) from None
-    except UnicodeDecodeError:
-        raise ScenarioError(str(path), ["not a UTF-8 text file"]) from None
+    raw = merged_raw(path)
     scenario = parse_scenario(raw, str(path))
     if data is not None:
         check_against_data(scenario, data, str(path))
     return scenario
 
 
-def parse_scenario(raw: dict[str, Any], source: str = "scenario") -> Scenario:
-    """Validate a scenario given as a dict (e.g. parsed TOML)."""
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file (data only: nothing in it is executed)."""
     try:
-        return Scenario.model_validate(raw)
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ScenarioError(str(path), [f"not valid TOML: {error}"]) from None
+    except UnicodeDecodeError:
+        raise ScenarioError(str(path), ["not a UTF-8 text file"]) from None
+
+
+def merged_raw(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """The file's tables merged onto its ``baseline`` (recursively), before validation.
+
+    Tables merge key by key; the lists ``changes``, ``new_centres`` and ``closed_centres``
+    are appended to the baseline's. ``name`` and ``description`` are the reform's own.
+    """
+    raw = read_toml(path)
+    base_name = raw.get("baseline")
+    if base_name is None:
+        return raw
+    if not isinstance(base_name, str):
+        raise ScenarioError(str(path), ["baseline: must be a scenario name or a path (text)"])
+    if path.resolve() in seen:
+        raise ScenarioError(str(path), ["baseline: scenarios name each other in a circle"])
+    base_path = Path(base_name)
+    if not base_path.is_absolute() and not base_path.is_file():
+        relative = path.parent / base_name
+        base_path = relative if relative.is_file() else base_path
+    base = merged_raw(resolve_scenario(base_path), (*seen, path.resolve()))
+    base.pop("name", None)
+    base.pop("description", None)
+    return deep_merge(base, raw)
+
+
+def deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """Merge ``update`` onto ``base``: tables key by key, lists of changes appended."""
+    merged = dict(base)
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        elif key in APPENDED_LISTS and isinstance(merged.get(key), list):
+            merged[key] = [*merged[key], *value]
+        else:
+            merged[key] = value
+    return merged
+
+
+APPENDED_LISTS = ("changes", "new_centres", "closed_centres")
+
+
+def parse_scenario(raw: dict[str, Any], source: str = "scenario") -> Scenario:
+    """Validate a scenario given as a dict (e.g. parsed TOML), dated changes included."""
+    try:
+        scenario = Scenario.model_validate(raw)
     except ValidationError as error:
         raise ScenarioError(source, describe_errors(error)) from None
+    messages = check_changes(scenario)
+    if messages:
+        raise ScenarioError(source, messages)
+    return scenario
+
+
+def check_changes(scenario: Scenario) -> list[str]:
+    """Dated windows must not conflict, and every changed value must be allowed."""
+    try:
+        check_overlaps(scenario.changes)
+    except ValueError as error:
+        return [f"changes: {error}"]
+    messages = []
+    for i, change in enumerate(scenario.changes):
+        target = CentreOverride if change.centre is not None else Levers
+        base = {} if change.centre is not None else scenario.levers.model_dump()
+        try:
+            target.model_validate({**base, change.lever: change.value})
+        except ValidationError as error:
+            for item in error.errors():
+                messages.append(
+                    f"changes[{i}] ({change.lever}): {item['msg']} (got {change.value!r})"
+                )
+    return messages
 
 
 def check_against_data(scenario: Scenario, data: BundledData, source: str) -> None:
     """Names in the scenario must exist in the data."""
     known = set(data.centres["centre_id"])
-    unknown = sorted(set(scenario.levers.centres) - known)
-    if unknown:
-        raise ScenarioError(
-            source,
-            [
-                f"levers.centres.{name}: no centre with that centre_id; "
-                f"allowed: {', '.join(sorted(known))}"
-                for name in unknown
-            ],
-        )
+    municipalities = set(data.municipalities["kommunenummer"])
+    messages = []
+    for centre in scenario.new_centres:
+        if centre.centre_id in known:
+            messages.append(f"new_centres: centre_id {centre.centre_id!r} already exists")
+        if centre.kommunenummer not in municipalities:
+            messages.append(
+                f"new_centres.{centre.centre_id}.kommunenummer: no municipality "
+                f"{centre.kommunenummer} in the data (use a 2024 kommunenummer, e.g. 5601)"
+            )
+        known = known | {centre.centre_id}
+    allowed = ", ".join(sorted(known))
+    named = [(f"levers.centres.{name}", name) for name in scenario.levers.centres]
+    named += [(f"changes[{i}].centre", c.centre) for i, c in enumerate(scenario.changes)]
+    named += [(f"closed_centres[{i}]", c.centre_id) for i, c in enumerate(scenario.closed_centres)]
+    for key, name in named:
+        if name is not None and name not in known:
+            messages.append(f"{key}: no centre with centre_id {name!r}; allowed: {allowed}")
+    if messages:
+        raise ScenarioError(source, messages)
 
 
 def describe_errors(error: ValidationError) -> list[str]:

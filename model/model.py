@@ -8,8 +8,10 @@ they are booked. Nothing loops over municipalities × days.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import statistics
+from collections.abc import Callable
 from typing import Any
 
 import mesa
@@ -18,14 +20,38 @@ import numpy as np
 import pandas as pd
 
 from agents.centre import Centre
-from agents.family import Decision, Family, Option, Status
+from agents.family import (
+    DIRECT_PURCHASE,
+    DROPPED_OUT,
+    EMERGENCY,
+    FINISHED,
+    HOME_CENTRE,
+    IN_ASSESSMENT,
+    OWN,
+    RESIDENTIAL,
+    WAITING,
+    Decision,
+    Family,
+    Option,
+    Status,
+)
 from agents.intake import Intake
 from agents.municipality import Municipality
 from model.calendar import Calendar, CentreCalendar
+from model.costs import Costs
 from model.data_loading import BundledData, load_data
 from model.outputs import Recorder
-from model.parameters import WEEKDAY_INDEX, Levers, Parameters
+from model.parameters import (
+    WEEKDAY_INDEX,
+    Change,
+    ClosedCentre,
+    Levers,
+    NewCentre,
+    Parameters,
+)
+from model.reforms import FOREVER, LeverTimeline
 from model.streams import RandomStreams
+from model.travel import travel_matrix
 
 INTAKE_REGIONS: tuple[str, ...] = ("nord", "midt", "vest", "sør", "øst", "oslo")
 """Bufetat's five intake regions, plus Oslo's own intake (Barne- og familieetaten)."""
@@ -57,6 +83,10 @@ class SfbModel(mesa.Model):
         *,
         parameters: Parameters | None = None,
         levers: Levers | None = None,
+        costs: Costs | None = None,
+        changes: list[Change] | None = None,
+        new_centres: list[NewCentre] | None = None,
+        closed_centres: list[ClosedCentre] | None = None,
         start_year: int = 2025,
         years: int = 10,
         data: BundledData | None = None,
@@ -64,61 +94,114 @@ class SfbModel(mesa.Model):
     ) -> None:
         super().__init__(rng=rng)
         self.parameters = parameters or Parameters()
-        self.levers = levers or Levers()
+        self.costs = costs or Costs()
         self.data = data if data is not None else load_data()
         self.start_year = start_year
         self.years = years
         self.calendar = Calendar.build(start_year, years)
         self.streams = RandomStreams(rng)
+        self.timeline = LeverTimeline(levers or Levers(), changes or [], self.calendar)
+        self.levers = self.timeline.levers_on(1)
         self.current_year = start_year
         self._copay_cache: dict[tuple[int, str], float] = {}
         self._arrivals: dict[str, list] = {"day": []}
         self._arrival_cursor = 0
+        self._due: dict[int, list[Callable[[], None]]] = {}
         self.status_counts = [0, 0, 0, 0]
         self.arrived = 0
         self._meeting_weekdays = {WEEKDAY_INDEX[d] for d in self.levers.intake_meeting_days}
 
-        self._travel = self.data.travel_hours_matrix()
-        self.residents = np.zeros(len(self.data.centres), dtype=np.int64)
-        self.home_clients = np.zeros(len(self.data.centres), dtype=np.int64)
-        self.centres = self._build_centres()
+        self.centre_rows = self._centre_rows(new_centres or [])
+        self._travel = self._travel_matrix()
+        n_centres = len(self.centre_rows)
+        self.residents = np.zeros(n_centres, dtype=np.int64)
+        self.home_clients = np.zeros(n_centres, dtype=np.int64)
+        self.units_now = np.zeros(n_centres, dtype=np.int64)
+        self.home_capacity_now = np.zeros(n_centres, dtype=np.int64)
+        self.centres = self._build_centres(closed_centres or [])
+        self.apply_capacity(1)
         self.municipalities = self._build_municipalities()
+        self.refresh_reach()
         self.graph = self._build_network()
         self._neighbour_weights = self._diffusion_matrix()
         self.intakes = {region: Intake(self, region) for region in INTAKE_REGIONS}
+        self._change_days = self._days_of_change()
         self.recorder = Recorder(self)
 
     # --- building the world -----------------------------------------------------------------
-    def _build_centres(self) -> list[Centre]:
-        """One agent per centre open at some time during the run, with levers applied."""
-        levers = self.levers
-        last_year = self.start_year + self.years - 1
-        unknown = set(levers.centres) - set(self.data.centres["centre_id"])
-        if unknown:
-            raise ValueError(f"levers.centres names unknown centres: {sorted(unknown)}")
-        centres: list[Centre] = []
-        for index, row in enumerate(self.data.centres.itertuples(index=False)):
-            closed = None if _missing(row.closed_year) else int(row.closed_year)
-            if int(row.opened_year) > last_year or (
-                closed is not None and closed <= self.start_year
-            ):
-                continue
-            override = levers.centres.get(row.centre_id)
-            weekend = _first(override and override.weekend_policy, levers.weekend_policy)
-            weekend = weekend or row.weekend_policy
-            summer = _first(
-                override and override.summer_closure_weeks,
-                levers.summer_closure_weeks,
-                int(row.summer_closure_weeks),
+    def _centre_rows(self, new_centres: list[NewCentre]) -> pd.DataFrame:
+        """The bundled centres plus any new centres of the scenario, in index order."""
+        rows = self.data.centres.reset_index(drop=True)
+        if not new_centres:
+            return rows
+        municipalities = self.data.municipalities.set_index("kommunenummer")
+        known = set(rows["centre_id"])
+        extra = []
+        for centre in new_centres:
+            if centre.centre_id in known:
+                raise ValueError(f"new centre {centre.centre_id!r} already exists")
+            if centre.kommunenummer not in municipalities.index:
+                raise ValueError(
+                    f"new centre {centre.centre_id!r}: no municipality {centre.kommunenummer}"
+                )
+            home = municipalities.loc[centre.kommunenummer]
+            opens = centre.opens or self.calendar.start
+            extra.append(
+                {
+                    "centre_id": centre.centre_id,
+                    "name": centre.name or f"New centre in {home['name']}",
+                    "operator": centre.operator,
+                    "region": home["region"],
+                    "kommunenummer": centre.kommunenummer,
+                    "lat": home["lat"],
+                    "lon": home["lon"],
+                    "residential_units": centre.residential_units,
+                    "home_based_capacity": centre.home_based_capacity,
+                    "weekend_policy": centre.weekend_policy,
+                    "summer_closure_weeks": centre.summer_closure_weeks,
+                    "opened_year": opens.year,
+                    "closed_year": pd.NA,
+                    "nationwide_intake": int(centre.nationwide_intake),
+                    "opens": opens,
+                }
             )
-            holidays_open = bool(_first(override and override.holidays_open, levers.holidays_open))
-            units = _first(override and override.residential_units, None)
-            if units is None:
-                units = round(int(row.residential_units) * levers.units_multiplier)
-            home = _first(override and override.home_based_capacity, None)
-            if home is None:
-                home = round(int(row.home_based_capacity) * levers.home_capacity_multiplier)
-            open_days = self.calendar.centre_open_days(weekend, summer, holidays_open)
+            known.add(centre.centre_id)
+        return pd.concat([rows, pd.DataFrame(extra)], ignore_index=True)
+
+    def _travel_matrix(self) -> np.ndarray:
+        """Travel hours municipality × centre, computed for new centres from coordinates."""
+        bundled = self.data.travel_hours_matrix()
+        n_bundled = bundled.shape[1]
+        if len(self.centre_rows) == n_bundled:
+            return bundled
+        new = self.centre_rows.iloc[n_bundled:]
+        long = travel_matrix(self.data.municipalities, new)
+        wide = long.pivot(index="kommunenummer", columns="centre_id", values="hours")
+        wide = wide.reindex(
+            index=self.data.municipalities["kommunenummer"], columns=new["centre_id"]
+        )
+        return np.hstack([bundled, wide.to_numpy(dtype=float)])
+
+    def _day_of(self, date: dt.date) -> int:
+        return max(1, (date - self.calendar.start).days + 1)
+
+    def _build_centres(self, closed_centres: list[ClosedCentre]) -> list[Centre]:
+        """One agent per centre open at some time during the run."""
+        known = set(self.centre_rows["centre_id"])
+        unknown = set(self.timeline.base.centres) | {c.centre for c in self.timeline_changes()}
+        unknown = {c for c in unknown if c is not None} - known
+        unknown |= {c.centre_id for c in closed_centres} - known
+        if unknown:
+            raise ValueError(f"the scenario names unknown centres: {', '.join(sorted(unknown))}")
+        closes = {c.centre_id: self._day_of(c.closes) for c in closed_centres}
+        last_day = self.calendar.n_days
+        centres: list[Centre] = []
+        for index, row in enumerate(self.centre_rows.itertuples(index=False)):
+            opened = self._opening_day(row)
+            closed = FOREVER if _missing(row.closed_year) else self._jan1(int(row.closed_year))
+            closed = min(closed, closes.get(row.centre_id, FOREVER))
+            if opened > last_day or closed <= 1:
+                continue
             centres.append(
                 Centre(
                     self,
@@ -128,16 +211,79 @@ class SfbModel(mesa.Model):
                     operator=row.operator,
                     region=row.region,
                     kommunenummer=row.kommunenummer,
-                    residential_units=units,
-                    home_based_capacity=home,
-                    weekend_policy=weekend,
-                    calendar=CentreCalendar.from_open(open_days, self.calendar.n_days),
-                    opened_year=int(row.opened_year),
-                    closed_year=closed,
+                    calendar=CentreCalendar.from_open(
+                        self._centre_open_days(row), self.calendar.n_days
+                    ),
+                    opened_day=opened,
+                    closed_day=closed,
                     nationwide_intake=bool(row.nationwide_intake),
                 )
             )
         return centres
+
+    def timeline_changes(self) -> list[Change]:
+        """The scenario's dated changes."""
+        return [change for _, _, change in self.timeline.changes]
+
+    def _jan1(self, year: int) -> int:
+        return self._day_of(dt.date(year, 1, 1)) if year > self.start_year else 1
+
+    def _opening_day(self, row: Any) -> int:
+        opens = getattr(row, "opens", None)
+        if isinstance(opens, dt.date):
+            return self._day_of(opens)
+        return self._jan1(int(row.opened_year))
+
+    def _centre_open_days(self, row: Any) -> np.ndarray:
+        """Open days under the weekend and holiday levers in force, segment by segment."""
+        timeline = self.timeline
+        override = timeline.base.centres.get(row.centre_id)
+        summer = _first(
+            override and override.summer_closure_weeks,
+            timeline.base.summer_closure_weeks,
+            int(row.summer_closure_weeks),
+        )
+        starts = [0, *timeline.boundaries()]
+        ends = [*starts[1:], len(self.calendar.dates)]
+        open_days = np.zeros(len(self.calendar.dates), dtype=bool)
+        for start, end in zip(starts, ends, strict=True):
+            day = max(start, 1)
+            levers = timeline.levers_on(day)
+            weekend = _first(
+                timeline.centre_value(row.centre_id, "weekend_policy", day),
+                levers.weekend_policy,
+                row.weekend_policy,
+            )
+            holidays_open = _first(
+                timeline.centre_value(row.centre_id, "holidays_open", day), levers.holidays_open
+            )
+            pattern = self.calendar.centre_open_days(weekend, summer, bool(holidays_open))
+            open_days[start:end] = pattern[start:end]
+        return open_days
+
+    def apply_capacity(self, day: int) -> None:
+        """Units and home-based slots in force on ``day`` (levers, openings, closures)."""
+        rows = self.centre_rows
+        for centre in self.centres:
+            row = rows.iloc[centre.index]
+            units = self.timeline.centre_value(centre.centre_id, "residential_units", day)
+            if units is None:
+                units = round(int(row["residential_units"]) * self.levers.units_multiplier)
+            home = self.timeline.centre_value(centre.centre_id, "home_based_capacity", day)
+            if home is None:
+                home = round(int(row["home_based_capacity"]) * self.levers.home_capacity_multiplier)
+            if not centre.accepts_families(day):
+                units = home = 0
+            centre.set_capacity(int(units), int(home))
+            self.units_now[centre.index] = units
+            self.home_capacity_now[centre.index] = home
+
+    def _days_of_change(self) -> set[int]:
+        """Days on which levers change or centres open or close."""
+        days = set(self.timeline.boundaries())
+        for centre in self.centres:
+            days.update(d for d in (centre.opened_day, centre.closed_day) if d > 1)
+        return {d for d in days if d <= self.calendar.n_days}
 
     def _build_municipalities(self) -> list[Municipality]:
         """All municipalities with size-class indices plus municipal variation."""
@@ -152,33 +298,43 @@ class SfbModel(mesa.Model):
         }
         base = np.array([by_size[s] for s in rows["size_class"]])
         indices = np.clip(base + noise, 0.0, 1.0)
-        campaign = self.levers.information_campaign
-        self.familiarity = indices[:, 2] + campaign * (1.0 - indices[:, 2])
-        active = [c for c in self.centres if c.is_active(self.start_year)]
-        municipalities = []
-        for i, row in enumerate(rows.itertuples(index=False)):
-            own = [c for c in active if c.serves_intake == _intake_region(row.region)]
-            residential = [c for c in (own or active) if c.residential_units > 0] or active
-            nearest = min(self._travel[i, c.index] for c in residential)
-            reachable = any(
-                c.home_based_capacity > 0 and self._travel[i, c.index] <= p.max_home_travel_hours
-                for c in active
+        self.familiarity = indices[:, 2].copy()
+        self.run_information_campaign(self.levers.information_campaign)
+        return [
+            Municipality(
+                self,
+                index=i,
+                kommunenummer=row.kommunenummer,
+                name=row.name,
+                region=row.region,
+                size_class=row.size_class,
+                own_capacity=float(indices[i, 0]),
+                budget_pressure=float(indices[i, 1]),
             )
-            municipalities.append(
-                Municipality(
-                    self,
-                    index=i,
-                    kommunenummer=row.kommunenummer,
-                    name=row.name,
-                    region=row.region,
-                    size_class=row.size_class,
-                    own_capacity=float(indices[i, 0]),
-                    budget_pressure=float(indices[i, 1]),
-                    nearest_centre_hours=float(nearest),
-                    home_centre_reachable=reachable,
-                )
-            )
-        return municipalities
+            for i, row in enumerate(rows.itertuples(index=False))
+        ]
+
+    def refresh_reach(self) -> None:
+        """Each municipality's nearest residential centre and whether home-based work reaches it."""
+        p = self.parameters
+        has_units = self.units_now > 0
+        has_home = self.home_capacity_now > 0
+        serves = np.array([c.serves_intake for c in self.centres])
+        columns = np.array([c.index for c in self.centres])
+        travel = self._travel[:, columns]
+        own_units = has_units[columns]
+        reach_home = (travel[:, has_home[columns]] <= p.max_home_travel_hours).any(axis=1)
+        for municipality in self.municipalities:
+            mask = own_units & (serves == municipality.region)
+            if not mask.any():
+                mask = own_units if own_units.any() else np.ones_like(own_units)
+            municipality.nearest_centre_hours = float(travel[municipality.index, mask].min())
+            municipality.home_centre_reachable = bool(reach_home[municipality.index])
+
+    def run_information_campaign(self, share: float) -> None:
+        """Close ``share`` of every municipality's gap to full familiarity."""
+        if share > 0:
+            self.familiarity += share * (1.0 - self.familiarity)
 
     def _build_network(self) -> nx.Graph:
         """Neighbours (shared border) plus random cooperation links within counties."""
@@ -216,25 +372,27 @@ class SfbModel(mesa.Model):
 
     def intake_for(self, municipality: Municipality) -> Intake:
         """Oslo refers to its own intake; everyone else to Bufetat's regional intake."""
-        return self.intakes[_intake_region(municipality.region)]
+        return self.intakes[municipality.region]
 
     def candidate_centres(
         self, intake_region: str, municipality: Municipality, option: Option, beyond: bool
     ) -> list[Centre]:
-        """Centres an intake may use for a family, nearest first."""
+        """Centres an intake may ever use for a family, nearest first (capacity and opening
+        are checked on the day)."""
         p = self.parameters
         found = []
         for centre in self.centres:
             hours = self._travel[municipality.index, centre.index]
             own = centre.serves_intake == intake_region
-            if option is Option.HOME_CENTRE:
-                usable = centre.home_based_capacity > 0 and hours <= p.max_home_travel_hours
+            if own == beyond:
+                continue
+            if option is HOME_CENTRE:
+                usable = hours <= p.max_home_travel_hours
             else:
-                usable = centre.residential_units > 0
-                if beyond:
-                    usable = usable and hours <= p.cross_region_max_hours
-                    usable = usable and centre.operator != "oslo_municipal"
-            if usable and own != beyond:
+                usable = not beyond or (
+                    hours <= p.cross_region_max_hours and centre.operator != "oslo_municipal"
+                )
+            if usable:
                 found.append((hours, centre.index, centre))
         return [c for _, _, c in sorted(found, key=lambda t: (t[0], t[1]))]
 
@@ -253,17 +411,27 @@ class SfbModel(mesa.Model):
         return self._copay_cache[key]
 
     def municipal_cost(self, option: Option, family: Family) -> float:
-        """What the option costs the municipality for this family (NOK), as it sees it."""
-        p = self.parameters
-        if option is Option.RESIDENTIAL:
-            return self.copay("centre_residential") * family.sats * p.residential_months_expected
-        if option is Option.HOME_CENTRE:
-            return self.copay("centre_home_based") * family.sats * p.home_centre_months_expected
-        if option is Option.OWN:
-            return p.own_assessment_cost
-        if option is Option.EMERGENCY:
+        """What the option costs the municipality for this family (NOK), as it sees it.
+
+        Centre assessments cost the co-payment per month by the sats rule (brief §4) for the
+        expected months, with the co-payment levers applied; under full municipal financing
+        the municipality pays the full cost instead.
+        """
+        p, costs = self.parameters, self.costs
+        if option is RESIDENTIAL or option is HOME_CENTRE:
+            residential = option is RESIDENTIAL
+            if self.levers.full_municipal_financing:
+                return costs.residential_full_cost if residential else costs.home_centre_full_cost
+            rate = self.copay("centre_residential" if residential else "centre_home_based")
+            if family.severity >= p.high_risk_severity:
+                rate *= self.levers.copay_multiplier_high_risk
+            months = p.residential_months_expected if residential else p.home_centre_months_expected
+            return rate * family.sats * months
+        if option is OWN:
+            return costs.own_assessment_cost
+        if option is EMERGENCY:
             return self.copay("specialised_foster_home") * p.emergency_months_expected
-        return p.residential_full_cost
+        return costs.residential_full_cost * costs.direct_purchase_price_factor
 
     def assessment_days(self, family: Family, median_parameter: str) -> int:
         """A length in days for the family's assessment (its own duration draw)."""
@@ -285,6 +453,8 @@ class SfbModel(mesa.Model):
         if day == 1 or year != self.current_year:
             self.current_year = year
             self._draw_year_of_cases(year)
+        if day in self._change_days:
+            self.apply_changes(day)
         if self.calendar.day_of_month[day] == 1 and day > 1:
             self.update_familiarity()
         self._admit_new_cases(day)
@@ -292,6 +462,17 @@ class SfbModel(mesa.Model):
             for intake in self.intakes.values():
                 intake.hold_meeting()
         self.recorder.record_day(day)
+
+    def apply_changes(self, day: int) -> None:
+        """Levers change, or centres open or close, today."""
+        before = self.levers
+        self.levers = self.timeline.levers_on(day)
+        self._copay_cache.clear()
+        self._meeting_weekdays = {WEEKDAY_INDEX[d] for d in self.levers.intake_meeting_days}
+        if self.levers.information_campaign > before.information_campaign:
+            self.run_information_campaign(self.levers.information_campaign)
+        self.apply_capacity(day)
+        self.refresh_reach()
 
     def is_meeting_day(self, day: int) -> bool:
         """Intake meetings are held on the chosen weekdays that are not public holidays."""
@@ -369,10 +550,11 @@ class SfbModel(mesa.Model):
                 severity=a["severity"][i],
                 latent_need=a["latent_need"][i],
                 days_used=a["days_used"][i],
-                luck={stream: values[i] for stream, values in self._luck.items()},
+                luck=self._luck,
+                row=i,
             )
             self.arrived += 1
-            self.status_counts[Status.WAITING] += 1
+            self.status_counts[WAITING] += 1
             self.tally(family, "cases")
             family.municipality.handle_case(family)
             i += 1
@@ -394,7 +576,7 @@ class SfbModel(mesa.Model):
         self, family: Family, centre: Centre, start: int, unit: int, option: Option | None = None
     ) -> None:
         """Book a unit for a consenting family and schedule its stay."""
-        option = option or Option.RESIDENTIAL
+        option = option or RESIDENTIAL
         days = self.assessment_days(family, "residential_days_median")
         end = centre.book_unit(unit, family, start, days)
         travel = self.travel_hours(family.municipality, centre)
@@ -418,28 +600,45 @@ class SfbModel(mesa.Model):
         family.centre = centre
         family.start_day = start
         family.end_day = dropout_day if dropout_day is not None else end
-        if option in (Option.RESIDENTIAL, Option.HOME_CENTRE):
+        if option in (RESIDENTIAL, HOME_CENTRE):
             family.municipality.learn_wait(option, start - family.arrival_day)
-        if option is Option.DIRECT_PURCHASE:
+        if option is DIRECT_PURCHASE:
             self.tally(family, "direct_purchases")
         if start <= int(self.time):
             self.family_starts(family)
         else:
-            self.schedule_event(family.begin_assessment, at=start)
+            self.on_day(start, family.begin_assessment)
         ending = family.complete_assessment if dropout_day is None else family.drop_out
-        self.schedule_event(ending, at=family.end_day)
+        self.on_day(family.end_day, ending)
+
+    def on_day(self, day: int, callback: Callable[[], None]) -> None:
+        """Run ``callback`` on ``day``, after the day's step.
+
+        Callbacks due on the same day share one Mesa event (``schedule_event``), so the event
+        list holds at most one entry per day with work, however many stays start or end.
+        """
+        due = self._due.get(day)
+        if due is None:
+            due = self._due[day] = []
+            self.schedule_event(self._run_due, at=day)
+        due.append(callback)
+
+    def _run_due(self) -> None:
+        """Start and end the stays and assessments due today, in booking order."""
+        for callback in self._due.pop(int(self.time)):
+            callback()
 
     def family_starts(self, family: Family) -> None:
         """A booked assessment starts: the family is now in assessment."""
-        self.status_counts[Status.WAITING] -= 1
-        self.status_counts[Status.IN_ASSESSMENT] += 1
-        family.status = Status.IN_ASSESSMENT
-        if family.option is Option.OWN:
+        self.status_counts[WAITING] -= 1
+        self.status_counts[IN_ASSESSMENT] += 1
+        family.status = IN_ASSESSMENT
+        if family.option is OWN:
             return
         self.tally(family, "admissions")
-        self.tally(family, f"admissions_{family.option.value}")
+        self.tally(family, "admissions_" + family.option)
         self.recorder.admission(family)
-        if family.option is Option.HOME_CENTRE:
+        if family.option is HOME_CENTRE:
             self.home_clients[family.centre.index] += 1
         else:
             self.residents[family.centre.index] += 1
@@ -449,16 +648,16 @@ class SfbModel(mesa.Model):
         self.status_counts[family.status] -= 1
         self.status_counts[status] += 1
         family.status = status
-        if status is Status.DROPPED_OUT:
+        if status is DROPPED_OUT:
             self.tally(family, "dropouts")
         if family.centre is not None:
-            if family.option is Option.HOME_CENTRE:
+            if family.option is HOME_CENTRE:
                 self.home_clients[family.centre.index] -= 1
             else:
                 self.residents[family.centre.index] -= 1
                 self.recorder.bed_days(family, family.start_day, int(self.time))
         if family.decision is not None:
-            self.tally(family, f"decision_{family.decision.value}")
+            self.tally(family, "decision_" + family.decision)
         self.recorder.family_done(family)
         family.remove()
 
@@ -467,16 +666,16 @@ class SfbModel(mesa.Model):
         self.tally(family, "own_assessments")
         today = int(self.time)
         days = self.assessment_days(family, "own_assessment_days_median")
-        self.schedule_assessment(family, None, Option.OWN, today, today + days, None)
+        self.schedule_assessment(family, None, OWN, today, today + days, None)
 
     def place_in_emergency(self, family: Family) -> None:
         """An emergency foster home now, instead of waiting for an assessment."""
         self.tally(family, "emergency_placements")
         family.decision = Decision.EMERGENCY_FOSTER_HOME
         family.start_day = family.end_day = int(self.time)
-        self.status_counts[Status.WAITING] -= 1
-        self.status_counts[Status.FINISHED] += 1
-        family.status = Status.FINISHED
+        self.status_counts[WAITING] -= 1
+        self.status_counts[FINISHED] += 1
+        family.status = FINISHED
         self.tally(family, "decision_emergency_foster_home")
         self.recorder.family_done(family)
         family.remove()
@@ -487,7 +686,11 @@ class SfbModel(mesa.Model):
         earliest = today + self.parameters.start_lead_days
         latest = family.deadline_day - self.parameters.min_days_before_deadline
         candidates = sorted(
-            (c for c in self.centres if c.operator == "ideell" and c.is_active(self.current_year)),
+            (
+                c
+                for c in self.centres
+                if c.operator == "ideell" and c.residential_units and c.accepts_families(today)
+            ),
             key=lambda c: (self._travel[family.municipality.index, c.index], c.index),
         )
         for centre in candidates:
@@ -499,7 +702,7 @@ class SfbModel(mesa.Model):
                 family.consent_refused = True
                 self.tally(family, "consent_refusals")
                 return False
-            self.book_residential(family, centre, found[0], found[1], Option.DIRECT_PURCHASE)
+            self.book_residential(family, centre, found[0], found[1], DIRECT_PURCHASE)
             return True
         return False
 
@@ -516,7 +719,3 @@ def _missing(value: Any) -> bool:
 def _first(*values: Any) -> Any:
     """The first value that is not None."""
     return next((v for v in values if v is not None), None)
-
-
-def _intake_region(region: str) -> str:
-    return region

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from agents.family import Option
+from agents.family import STATUS_NAMES, Option
 
 if TYPE_CHECKING:
     from agents.family import Family
@@ -77,18 +77,14 @@ class Recorder:
         self.model = model
         n_years = model.years
         n_mun = len(model.municipalities)
-        n_centres = len(model.data.centres)
+        n_centres = len(model.centre_rows)
         self.counts = np.zeros((n_years, n_mun, len(METRICS)), dtype=np.float64)
         self.centre_counts = np.zeros((n_years, n_centres, 2), dtype=np.float64)
         self.occupied_unit_days = np.zeros((n_years, n_centres), dtype=np.int64)
-        self.units = np.zeros((n_years, n_centres), dtype=np.int64)
-        self.home_capacity = np.zeros((n_years, n_centres), dtype=np.int64)
+        self.unit_days = np.zeros((n_years, n_centres), dtype=np.int64)
+        self.home_slot_days = np.zeros((n_years, n_centres), dtype=np.int64)
         self.open_days = np.zeros((model.calendar.n_days + 1, n_centres), dtype=np.int64)
         for centre in model.centres:
-            for offset in range(n_years):
-                if centre.is_active(model.start_year + offset):
-                    self.units[offset, centre.index] = centre.residential_units
-                    self.home_capacity[offset, centre.index] = centre.home_based_capacity
             self.open_days[:, centre.index] = centre.calendar.open[: model.calendar.n_days + 1]
         self.daily = np.zeros((model.calendar.n_days + 1, len(DAILY_COLUMNS)), dtype=np.int64)
         self.waits: list[tuple[int, int, str, int, int]] = []
@@ -105,7 +101,7 @@ class Recorder:
         year = self.model.current_year
         wait = family.start_day - family.arrival_day
         self.waits.append(
-            (year, family.municipality.index, family.option.value, wait, family.centre.index)
+            (year, family.municipality.index, str(family.option), wait, family.centre.index)
         )
         self.centre_counts[year - self.model.start_year, family.centre.index, 0] += 1
 
@@ -129,14 +125,16 @@ class Recorder:
         residents = model.residents
         home = model.home_clients
         self.occupied_unit_days[offset] += residents
+        self.unit_days[offset] += model.units_now
+        self.home_slot_days[offset] += model.home_capacity_now
         self.daily[day] = (
             model.arrived,
             *model.status_counts,
             residents.sum(),
-            self.units[offset].sum(),
+            model.units_now.sum(),
             residents @ self.open_days[day],
             home.sum(),
-            self.home_capacity[offset].sum(),
+            model.home_capacity_now.sum(),
         )
 
     def family_done(self, family: Family) -> None:
@@ -230,27 +228,28 @@ class Recorder:
         return _finish(table)
 
     def centre_table(self) -> pd.DataFrame:
-        """One row per year × centre: admissions, bed-days and occupancy."""
+        """One row per year × centre: capacity, admissions, bed-days and occupancy."""
         model = self.model
-        centres = model.data.centres
+        centres = model.centre_rows
         n_years, n_centres, _ = self.centre_counts.shape
         years = np.arange(n_years) + model.start_year
-        days = np.array([self._days_in_year(y) for y in years])
+        days = np.array([self._days_in_year(y) for y in years])[:, None]
         table = pd.DataFrame(
             {
                 "year": np.repeat(years, n_centres),
                 "centre_id": np.tile(centres["centre_id"].to_numpy(), n_years),
                 "region": np.tile(centres["region"].to_numpy(), n_years),
-                "residential_units": self.units.reshape(-1),
-                "home_based_capacity": self.home_capacity.reshape(-1),
+                "residential_units": (self.unit_days / days).reshape(-1),
+                "home_based_capacity": (self.home_slot_days / days).reshape(-1),
                 "admissions": self.centre_counts[:, :, 0].reshape(-1),
                 "bed_days": self.centre_counts[:, :, 1].reshape(-1),
                 "occupied_unit_days": self.occupied_unit_days.reshape(-1),
-                "unit_days": (self.units * days[:, None]).reshape(-1),
+                "unit_days": self.unit_days.reshape(-1),
             }
         )
-        active = (table["residential_units"] > 0) | (table["home_based_capacity"] > 0)
-        table = table[active].reset_index(drop=True)
+        used = (table["unit_days"] > 0) | (self.home_slot_days.reshape(-1) > 0)
+        used |= table["occupied_unit_days"] > 0
+        table = table[used.to_numpy()].reset_index(drop=True)
         table["occupancy"] = table["occupied_unit_days"] / table["unit_days"].where(
             table["unit_days"] > 0
         )
@@ -317,15 +316,15 @@ def family_record(family: Family) -> tuple:
         family.sibling_over_6,
         round(family.severity, 4),
         "|".join(family.options_tried),
-        family.option.value if family.option else "",
+        str(family.option or ""),
         family.intake_refused,
         family.consent_refused,
         family.centre.centre_id if family.centre is not None else "",
         family.start_day if started else -1,
         family.end_day if family.end_day is not None else -1,
         (family.start_day - family.arrival_day) if started else None,
-        family.status.name.lower(),
-        family.decision.value if family.decision else "",
+        STATUS_NAMES[family.status],
+        str(family.decision or ""),
         family.decision_correct,
     )
 

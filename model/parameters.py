@@ -7,9 +7,12 @@ all (``tools/render_parameters.py`` writes that table from this file).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from model.costs import Costs
 
 WeekendPolicy = Literal[
     "open_every_weekend",
@@ -313,18 +316,19 @@ class Parameters(Strict):
         le=1,
     )
 
-    # --- costs (issue 6 uses more of them) ----------------------------------------------------
+    # --- how the municipality sees costs (the NOK figures are in [costs], model/costs.py) ----
     residential_months_expected: float = P(
         1.5, f"{MENON}: average residential stay 1.5 months", "Months billed, residential", gt=0
     )
     home_centre_months_expected: float = P(
         2.0, ASSUME, "Months billed for centre staff at home", gt=0
     )
-    own_assessment_cost: float = P(
-        58_500, f"{MENON}: 150 hours at 390 NOK", "Municipal cost of its own assessment", ge=0
-    )
-    residential_full_cost: float = P(
-        300_000, f"{MENON}: full cost of a residential assessment", "NOK per case", ge=0
+    high_risk_severity: float = P(
+        0.7,
+        f"{ASSUME}: the cut-off for 'high-risk cases' in the co-payment lever",
+        "Severity at or above which a case counts as high-risk",
+        ge=0,
+        le=1,
     )
     emergency_months_expected: float = P(
         3.0, ASSUME, "Months of an emergency foster home billed to the municipality", gt=0
@@ -371,12 +375,23 @@ class Levers(Strict):
     copay_multiplier: float = Field(1.0, ge=0, description="Multiplier on all centre co-payments")
     copay_multiplier_residential: float = Field(1.0, ge=0, description="Extra, residential")
     copay_multiplier_home: float = Field(1.0, ge=0, description="Extra, home-based")
+    copay_multiplier_high_risk: float = Field(
+        1.0, ge=0, description="Extra multiplier on centre co-payments for high-risk cases"
+    )
+    full_municipal_financing: bool = Field(
+        False,
+        description="The municipality pays the full cost of centre assessments instead of the "
+        "co-payment (the Alta/Færder/Røyken trial, Deloitte 2019)",
+    )
     units_multiplier: float = Field(1.0, ge=0, description="Multiplier on residential units")
     home_capacity_multiplier: float = Field(1.0, ge=0, description="Multiplier, home-based")
     intake_meeting_days: list[Weekday] = Field(
         default_factory=lambda: ["tue", "thu"],
         min_length=1,
         description="Weekdays of intake assessment meetings (standard process: twice a week)",
+    )
+    fast_track_urgent: bool = Field(
+        False, description="Urgent referrals are allocated on the day, not at the next meeting"
     )
     duty_to_assist: bool = Field(False, description="Bufetat may not refuse: it queues instead")
     information_campaign: float = Field(
@@ -395,6 +410,85 @@ class Levers(Strict):
         return self
 
 
+DATED_LEVERS: tuple[str, ...] = (
+    "weekend_policy",
+    "holidays_open",
+    "copay_multiplier",
+    "copay_multiplier_residential",
+    "copay_multiplier_home",
+    "copay_multiplier_high_risk",
+    "units_multiplier",
+    "home_capacity_multiplier",
+    "intake_meeting_days",
+    "fast_track_urgent",
+    "duty_to_assist",
+    "information_campaign",
+    "sibling_flexibility",
+    "guidance_allowed",
+    "full_municipal_financing",
+)
+"""Levers that a reform may change from a date (``[[changes]]``)."""
+
+
+class Change(Strict):
+    """A lever set to a value, optionally only from ``start`` and/or until ``end`` (exclusive).
+
+    With ``centre`` the change applies to that centre only (weekend_policy, holidays_open,
+    residential_units, home_based_capacity).
+    """
+
+    lever: str
+    value: Any
+    start: dt.date | None = None
+    end: dt.date | None = None
+    centre: str | None = None
+
+    @model_validator(mode="after")
+    def _known_lever(self) -> Change:
+        allowed = CENTRE_LEVERS if self.centre is not None else DATED_LEVERS
+        if self.lever not in allowed:
+            raise ValueError(
+                f"unknown lever {self.lever!r}"
+                + (" for a centre" if self.centre is not None else "")
+                + f"; allowed: {', '.join(allowed)}"
+            )
+        if self.start is not None and self.end is not None and self.end <= self.start:
+            raise ValueError(
+                f"change of {self.lever}: end {self.end} is not after start {self.start}"
+            )
+        return self
+
+
+CENTRE_LEVERS: tuple[str, ...] = (
+    "weekend_policy",
+    "holidays_open",
+    "residential_units",
+    "home_based_capacity",
+)
+
+
+class NewCentre(Strict):
+    """A centre that opens during the run (e.g. in the north or in Innlandet)."""
+
+    centre_id: str = Field(pattern=r"^[a-z0-9_]+$")
+    name: str = ""
+    kommunenummer: str = Field(pattern=r"^[0-9]{4}$")
+    operator: Literal["bufetat", "ideell", "oslo_municipal"] = "bufetat"
+    residential_units: NonNegInt = 5
+    home_based_capacity: NonNegInt = 3
+    weekend_policy: WeekendPolicy = "every_other_weekend_closed"
+    summer_closure_weeks: Annotated[int, Field(ge=0, le=12)] = 2
+    nationwide_intake: bool = False
+    opens: dt.date | None = None
+
+
+class ClosedCentre(Strict):
+    """A centre that closes during the run."""
+
+    centre_id: str
+    closes: dt.date
+
+
 class RunSettings(Strict):
     """When the simulation starts and how long it runs."""
 
@@ -404,13 +498,22 @@ class RunSettings(Strict):
 
 
 class Scenario(Strict):
-    """A scenario file: run settings, parameters and levers."""
+    """A scenario file: run settings, parameters, levers, and dated changes.
+
+    A reform names its ``baseline`` (a shipped scenario or a path) and lists only what
+    differs; experiments.scenario_files merges it onto the baseline before validation.
+    """
 
     name: str = "baseline"
     description: str = ""
+    baseline: str | None = None
     run: RunSettings = Field(default_factory=RunSettings)
     parameters: Parameters = Field(default_factory=Parameters)
     levers: Levers = Field(default_factory=Levers)
+    costs: Costs = Field(default_factory=Costs)
+    changes: list[Change] = Field(default_factory=list)
+    new_centres: list[NewCentre] = Field(default_factory=list)
+    closed_centres: list[ClosedCentre] = Field(default_factory=list)
 
 
 def parameter_sources() -> dict[str, str]:

@@ -1,0 +1,83 @@
+"""Levers over time: a scenario's levers plus its dated changes, as the model sees them each day.
+
+Precedence, most specific first: a dated change for one centre, a per-centre override in
+``[levers.centres]``, a dated change for all centres, the scenario's ``[levers]``, the data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from model.calendar import Calendar
+from model.parameters import Change, Levers
+
+FOREVER = 10**9
+
+
+class LeverTimeline:
+    """The levers in force on each day of a run."""
+
+    def __init__(self, base: Levers, changes: list[Change], calendar: Calendar) -> None:
+        self.base = base
+        self.calendar = calendar
+        self.changes = [(self._day(c.start, 1), self._day(c.end, FOREVER), c) for c in changes]
+        check_overlaps(changes)
+        self._cache: dict[int, Levers] = {}
+
+    def _day(self, date: dt.date | None, default: int) -> int:
+        if date is None:
+            return default
+        return max(1, (date - self.calendar.start).days + 1)
+
+    def boundaries(self) -> list[int]:
+        """Days after day 1 on which some lever changes."""
+        days = {d for start, end, _ in self.changes for d in (start, end)}
+        return sorted(d for d in days if 1 < d <= self.calendar.n_days)
+
+    def levers_on(self, day: int) -> Levers:
+        """The global levers in force on ``day`` (validated)."""
+        key = self._segment(day)
+        if key not in self._cache:
+            updates = {
+                c.lever: c.value
+                for start, end, c in self.changes
+                if c.centre is None and start <= day < end
+            }
+            if updates:
+                merged = {**self.base.model_dump(), **updates}
+                self._cache[key] = Levers.model_validate(merged)
+            else:
+                self._cache[key] = self.base
+        return self._cache[key]
+
+    def _segment(self, day: int) -> int:
+        """The first day of the segment of constant levers that holds ``day``."""
+        return max((b for b in [1, *self.boundaries()] if b <= day), default=1)
+
+    def centre_value(self, centre_id: str, lever: str, day: int) -> Any:
+        """A centre's lever value on ``day``: dated centre change, then static override."""
+        for start, end, change in self.changes:
+            if change.centre == centre_id and change.lever == lever and start <= day < end:
+                return change.value
+        override = self.base.centres.get(centre_id)
+        return getattr(override, lever, None) if override is not None else None
+
+
+def check_overlaps(changes: list[Change]) -> None:
+    """Two changes of the same lever (for the same centre) may not overlap in time."""
+    by_key: dict[tuple[str, str | None], list[Change]] = {}
+    for change in changes:
+        by_key.setdefault((change.lever, change.centre), []).append(change)
+    for (lever, centre), group in by_key.items():
+        ordered = sorted(group, key=lambda c: c.start or dt.date.min)
+        for first, second in zip(ordered, ordered[1:], strict=False):
+            first_end = first.end or dt.date.max
+            second_start = second.start or dt.date.min
+            if second_start < first_end:
+                where = f" for centre {centre}" if centre else ""
+                raise ValueError(
+                    f"changes of {lever}{where} overlap: {first.start or 'start'}–"
+                    f"{first.end or 'end'} and {second.start or 'start'}–{second.end or 'end'}; "
+                    "give each change its own window (end is exclusive)"
+                )

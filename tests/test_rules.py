@@ -1,0 +1,211 @@
+"""The direction of every decision rule, one small named method at a time."""
+
+from __future__ import annotations
+
+import pytest
+
+from agents.family import Family, Option
+from agents.municipality import FIRST_CHOICE
+from model.model import SfbModel
+from model.parameters import Levers, Parameters
+
+
+def make_model(data, **levers) -> SfbModel:
+    return SfbModel(data=data, years=1, levers=Levers(**levers), rng=3)
+
+
+def make_family(model: SfbModel, kommunenummer: str = "3403", **traits) -> Family:
+    """A family with neutral luck (every uniform 0.5) in the given municipality."""
+    municipality = next(m for m in model.municipalities if m.kommunenummer == kommunenummer)
+    values = {
+        "age_0_2": True,
+        "parents": 1,
+        "children": 1,
+        "sibling_over_6": False,
+        "severity": 0.5,
+        "latent_need": 0.5,
+        "days_used": 20,
+    }
+    values.update(traits)
+    luck = {name: [[0.5] * 6] for name in ("choice", "consent", "intake", "duration", "dropout")}
+    luck["outcome"] = [[0.5] * 6]
+    return Family(model, municipality=municipality, arrival_day=1, luck=luck, row=0, **values)
+
+
+@pytest.fixture(scope="module")
+def model(data) -> SfbModel:
+    return make_model(data)
+
+
+# --- the family's consent -----------------------------------------------------------------------
+def test_more_travel_means_less_consent(model):
+    family = make_family(model)
+    near = family.consent_probability(travel_hours=0.5, breaks_per_month=0)
+    far = family.consent_probability(travel_hours=6.0, breaks_per_month=0)
+    assert far < near
+
+
+def test_weekend_closure_lowers_consent_most_for_distant_families(model):
+    family = make_family(model)
+    closed, open_ = 4.3, 0.0  # every weekend closed vs open every weekend
+    near_drop = family.consent_probability(0.5, open_) - family.consent_probability(0.5, closed)
+    far_drop = family.consent_probability(6.0, open_) - family.consent_probability(6.0, closed)
+    assert near_drop > 0
+    assert far_drop > near_drop
+
+
+def test_older_sibling_left_out_lowers_consent_unless_centres_take_siblings(data):
+    model = make_model(data)
+    alone = make_family(model).consent_probability(2.0, 2.0)
+    with_sibling = make_family(model, sibling_over_6=True).consent_probability(2.0, 2.0)
+    assert with_sibling < alone
+    flexible = make_model(data, sibling_flexibility=True)
+    assert make_family(flexible, sibling_over_6=True).consent_probability(2.0, 2.0) == alone
+
+
+def test_pressure_of_the_case_raises_consent(model):
+    mild = make_family(model, severity=0.2).consent_probability(2.0, 2.0)
+    serious = make_family(model, severity=0.9).consent_probability(2.0, 2.0)
+    assert serious > mild
+
+
+def test_dropout_rises_with_breaks_and_distance(model):
+    family = make_family(model)
+    assert family.dropout_probability(0, 3.0) < family.dropout_probability(6, 3.0)
+    assert family.dropout_probability(6, 0.5) < family.dropout_probability(6, 5.0)
+
+
+def test_sats_rule(model):
+    assert make_family(model).sats == 1.0
+    assert make_family(model, parents=2).sats == 1.5
+    assert make_family(model, parents=2, children=2).sats == 2.0
+
+
+# --- the municipality's choice ------------------------------------------------------------------
+def residential_share(model: SfbModel, kommunenummer: str, **traits) -> float:
+    family = make_family(model, kommunenummer, **traits)
+    probabilities = family.municipality.choice_probabilities(family, FIRST_CHOICE)
+    return probabilities[FIRST_CHOICE.index(Option.RESIDENTIAL)]
+
+
+def test_higher_copayment_means_fewer_residential_referrals(data):
+    cheap = residential_share(make_model(data, copay_multiplier=0.5), "4601")
+    dear = residential_share(make_model(data, copay_multiplier=2.0), "4601")
+    assert dear < cheap
+
+
+def test_price_moves_the_choice_more_where_the_service_can_do_it_itself(data):
+    """Deloitte 2019: where/how responds to price only with capacity to organise alternatives."""
+    cheap, dear = make_model(data, copay_multiplier=0.5), make_model(data, copay_multiplier=2.0)
+    for model in (cheap, dear):
+        low, high = model.municipalities[0], model.municipalities[1]
+        low.own_capacity, high.own_capacity = 0.0, 1.0
+        low.budget_pressure = high.budget_pressure = 0.5
+        for m in (low, high):
+            m.price_weight = m.price_weight_per_100k() / 100_000
+    kn_low, kn_high = cheap.municipalities[0].kommunenummer, cheap.municipalities[1].kommunenummer
+    drop_low = residential_share(cheap, kn_low) - residential_share(dear, kn_low)
+    drop_high = residential_share(cheap, kn_high) - residential_share(dear, kn_high)
+    assert 0 < drop_low < drop_high
+
+
+def test_severity_pulls_towards_centres_and_emergency(model):
+    family_mild = make_family(model, severity=0.1)
+    family_grave = make_family(model, severity=0.95)
+    municipality = family_mild.municipality
+    mild = municipality.choice_probabilities(family_mild, FIRST_CHOICE)
+    grave = municipality.choice_probabilities(family_grave, FIRST_CHOICE)
+    own, emergency = FIRST_CHOICE.index(Option.OWN), FIRST_CHOICE.index(Option.EMERGENCY)
+    assert grave[own] < mild[own]
+    assert grave[emergency] > mild[emergency]
+
+
+def test_longer_expected_wait_means_fewer_residential_referrals(model):
+    family = make_family(model)
+    municipality = family.municipality
+    before = municipality.choice_probabilities(family, FIRST_CHOICE)[0]
+    municipality.expected_wait[Option.RESIDENTIAL] = 80.0
+    after = municipality.choice_probabilities(family, FIRST_CHOICE)[0]
+    municipality.expected_wait[Option.RESIDENTIAL] = model.parameters.expected_wait_initial_days
+    assert after < before
+
+
+def test_familiarity_raises_centre_use_and_spreads_and_fades(data):
+    model = make_model(data)
+    family = make_family(model)
+    municipality = family.municipality
+    model.familiarity[municipality.index] = 0.1
+    low = municipality.choice_probabilities(family, FIRST_CHOICE)[0]
+    model.familiarity[municipality.index] = 0.9
+    high = municipality.choice_probabilities(family, FIRST_CHOICE)[0]
+    assert high > low
+    municipality.remember_good_experience()
+    assert model.familiarity[municipality.index] > 0.9
+    # spreading: an isolated high value pulls its neighbours up
+    model.familiarity[:] = 0.2
+    model.familiarity[municipality.index] = 1.0
+    neighbours = list(model.graph.neighbors(municipality.index))
+    model.update_familiarity()
+    assert all(
+        model.familiarity[n] > 0.2 * (1 - model.parameters.familiarity_decay) for n in neighbours
+    )
+    # fading: with everyone equal, familiarity only decays
+    model.familiarity[:] = 0.5
+    model.update_familiarity()
+    assert model.familiarity.max() < 0.5
+
+
+def test_information_campaign_raises_familiarity(data):
+    base = make_model(data)
+    campaign = make_model(data, information_campaign=0.5)
+    assert (campaign.familiarity >= base.familiarity).all()
+    assert campaign.familiarity.mean() > base.familiarity.mean()
+
+
+def test_urgent_cases_go_first_at_intake(model):
+    intake = model.intakes["øst"]
+    older = make_family(model, age_0_2=False, severity=0.9)
+    infant_mild = make_family(model, age_0_2=True, severity=0.2)
+    infant_grave = make_family(model, age_0_2=True, severity=0.9)
+    ordered = sorted([older, infant_mild, infant_grave], key=intake.priority)
+    assert ordered == [infant_grave, infant_mild, older]
+
+
+def test_better_assessments_decide_right_more_often(model):
+    municipality = model.municipalities[0]
+    p = model.parameters
+    assert municipality.assessment_accuracy(Option.RESIDENTIAL) == p.accuracy_residential
+    assert p.accuracy_residential > p.accuracy_home_centre > p.accuracy_own
+
+
+# --- capacity and intake, whole-model directions ------------------------------------------------
+def yearly_totals(data, years: int = 2, **levers) -> dict[str, float]:
+    model = SfbModel(data=data, years=years, levers=Levers(**levers), rng=11)
+    model.run_years()
+    tables = model.recorder.tables()
+    totals = tables["year_region"].sum(numeric_only=True).to_dict()
+    waits = tables["families"]["wait_days"].dropna()
+    totals["mean_wait"] = float(waits[tables["families"]["option"] == "residential"].mean())
+    return totals
+
+
+def test_fewer_units_mean_more_refusals(data):
+    normal = yearly_totals(data)
+    scarce = yearly_totals(data, units_multiplier=0.3)
+    assert scarce["intake_refusals"] > normal["intake_refusals"]
+
+
+def test_duty_to_assist_means_no_refusals_and_longer_waits(data):
+    scarce = yearly_totals(data, units_multiplier=0.3)
+    duty = yearly_totals(data, units_multiplier=0.3, duty_to_assist=True)
+    assert scarce["intake_refusals"] > 0
+    assert duty["intake_refusals"] == 0
+    assert duty["mean_wait"] > scarce["mean_wait"]
+
+
+def test_cases_follow_the_number_of_children(data):
+    low = SfbModel(data=data, years=1, parameters=Parameters(case_rate_per_1000_children=2.0))
+    high = SfbModel(data=data, years=1, parameters=Parameters(case_rate_per_1000_children=8.0))
+    low.run_years()
+    high.run_years()
+    assert 3.0 < high.arrived / low.arrived < 5.0

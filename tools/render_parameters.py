@@ -1,0 +1,63 @@
+"""Write the parameter and lever tables of docs/ODD.md from model/parameters.py.
+
+The tables sit between the markers ``<!-- parameters:start -->`` / ``<!-- parameters:end -->``
+and ``<!-- levers:start -->`` / ``<!-- levers:end -->``; everything else in ODD.md is prose.
+
+    .venv/bin/python tools/render_parameters.py          # rewrite the tables
+    .venv/bin/python tools/render_parameters.py --check  # exit 1 if they are out of date
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from model.parameters import Levers, Parameters
+
+ODD = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
+
+
+def parameter_table() -> str:
+    """Markdown table: name, default, meaning, source (assumptions marked)."""
+    lines = ["| parameter | default | meaning | source |", "|---|---|---|---|"]
+    for name, field in Parameters.model_fields.items():
+        source = (field.json_schema_extra or {}).get("source", "")  # type: ignore[union-attr]
+        if source.startswith("ASSUMPTION"):
+            source = "**ASSUMPTION**" + source[len("ASSUMPTION") :]
+        lines.append(f"| `{name}` | {field.default} | {field.description} | {source} |")
+    return "\n".join(lines)
+
+
+def lever_table() -> str:
+    """Markdown table of the levers a scenario can set."""
+    lines = ["| lever | default | meaning |", "|---|---|---|"]
+    for name, field in Levers.model_fields.items():
+        default = field.default if field.default_factory is None else field.default_factory()
+        lines.append(f"| `{name}` | {default} | {field.description} |")
+    return "\n".join(lines)
+
+
+def render(text: str) -> str:
+    """ODD.md with fresh tables between the markers."""
+    for marker, table in (("parameters", parameter_table()), ("levers", lever_table())):
+        start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
+        head, rest = text.split(start, 1)
+        _, tail = rest.split(end, 1)
+        text = f"{head}{start}\n{table}\n{end}{tail}"
+    return text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--check", action="store_true", help="fail if the tables are stale")
+    args = parser.parse_args()
+    current = ODD.read_text(encoding="utf-8")
+    fresh = render(current)
+    if args.check:
+        sys.exit(0 if fresh == current else 1)
+    ODD.write_text(fresh, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
