@@ -115,29 +115,37 @@ def run(
 
 SUMMARY_COLUMNS = {
     "cases": "cases",
-    "referrals_residential": "ref res",
-    "referrals_home": "ref home",
+    "referrals_residential": "ref\nres",
+    "referrals_home": "ref\nhome",
     "own_assessments": "own",
     "emergency_placements": "emerg",
     "direct_purchases": "bought",
-    "intake_refusals": "refused",
-    "consent_refusals": "no consent",
-    "admissions": "admitted",
+    "intake_refusals": "Bufetat\nrefused",
+    "consent_refusals": "consent\nrefused",
+    "admissions": "admit",
     "bed_days": "bed-days",
-    "occupancy": "occupancy",
-    "wait_days_p50": "wait p50",
-    "wait_days_p90": "wait p90",
+    "occupancy": "occup",
+    "wait_days_p50": "wait\np50",
+    "wait_days_p90": "wait\np90",
 }
 
 
 def print_summary(year_region: pd.DataFrame) -> None:
     """The per-year, per-region table a policy analyst reads first."""
-    table = Table(title="sfbsim: per year and region", show_lines=False)
+    table = Table(
+        title="sfbsim: per year and region (waits in days from referral to start)",
+        caption="ref = referrals to Bufetat; own = own home assessments; emerg = emergency "
+        "placements; bought = direct purchases after a refusal; occup = residential occupancy",
+    )
     table.add_column("year")
     table.add_column("region")
     for label in SUMMARY_COLUMNS.values():
         table.add_column(label, justify="right")
+    previous_year = None
     for row in year_region.itertuples(index=False):
+        if previous_year is not None and row.year != previous_year:
+            table.add_section()
+        previous_year = row.year
         cells = []
         for column in SUMMARY_COLUMNS:
             value = getattr(row, column)
@@ -150,7 +158,7 @@ def print_summary(year_region: pd.DataFrame) -> None:
             else:
                 cells.append(f"{int(value):,}")
         table.add_row(str(row.year), row.region, *cells)
-    console.print(table)
+    Console(width=max(console.width, 130)).print(table)
 
 
 def main() -> None:

@@ -154,7 +154,12 @@ class Parameters(Strict):
     )
 
     # --- the municipality's choice (multinomial logit) ------------------------------------------
-    asc_residential: float = P(0.0, ASSUME, "Alternative constant: residential via Bufetat")
+    asc_residential: float = P(
+        0.6,
+        f"{ASSUME}: set so that the 2025 baseline has ~16,000 family bed-days (~20,000 child "
+        "bed-days), below SSB's 23,087 in 2022 as use kept falling (brief §5); issue 5 calibrates",
+        "Alternative constant: residential via Bufetat",
+    )
     asc_home_centre: float = P(-0.2, ASSUME, "Alternative constant: centre staff at home")
     asc_own: float = P(0.6, ASSUME, "Alternative constant: own home assessment")
     asc_emergency: float = P(-3.0, ASSUME, "Alternative constant: emergency placement")
