@@ -118,6 +118,8 @@ class SfbModel(mesa.Model):
         self.home_clients = np.zeros(n_centres, dtype=np.int64)
         self.units_now = np.zeros(n_centres, dtype=np.int64)
         self.home_capacity_now = np.zeros(n_centres, dtype=np.int64)
+        self.residents_total = self.home_clients_total = 0
+        self.units_total = self.home_capacity_total = 0
         self.centres = self._build_centres(closed_centres or [])
         self.apply_capacity(1)
         self.municipalities = self._build_municipalities()
@@ -277,6 +279,8 @@ class SfbModel(mesa.Model):
             centre.set_capacity(int(units), int(home))
             self.units_now[centre.index] = units
             self.home_capacity_now[centre.index] = home
+        self.units_total = int(self.units_now.sum())
+        self.home_capacity_total = int(self.home_capacity_now.sum())
 
     def _days_of_change(self) -> set[int]:
         """Days on which levers change or centres open or close."""
@@ -640,8 +644,10 @@ class SfbModel(mesa.Model):
         self.recorder.admission(family)
         if family.option is HOME_CENTRE:
             self.home_clients[family.centre.index] += 1
+            self.home_clients_total += 1
         else:
             self.residents[family.centre.index] += 1
+            self.residents_total += 1
 
     def family_finishes(self, family: Family, status: Status) -> None:
         """An assessment ends (completed or dropped out); the family leaves the model."""
@@ -653,8 +659,10 @@ class SfbModel(mesa.Model):
         if family.centre is not None:
             if family.option is HOME_CENTRE:
                 self.home_clients[family.centre.index] -= 1
+                self.home_clients_total -= 1
             else:
                 self.residents[family.centre.index] -= 1
+                self.residents_total -= 1
                 self.recorder.bed_days(family, family.start_day, int(self.time))
         if family.decision is not None:
             self.tally(family, "decision_" + family.decision)

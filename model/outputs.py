@@ -84,6 +84,11 @@ class Recorder:
         self.unit_days = np.zeros((n_years, n_centres), dtype=np.int64)
         self.home_slot_days = np.zeros((n_years, n_centres), dtype=np.int64)
         self.open_days = np.zeros((model.calendar.n_days + 1, n_centres), dtype=np.int64)
+        shape = (model.calendar.n_days + 1, n_centres)
+        self.residents_by_day = np.zeros(shape, dtype=np.int32)
+        self.home_by_day = np.zeros(shape, dtype=np.int32)
+        self.units_by_day = np.zeros(shape, dtype=np.int32)
+        self.home_capacity_by_day = np.zeros(shape, dtype=np.int32)
         for centre in model.centres:
             self.open_days[:, centre.index] = centre.calendar.open[: model.calendar.n_days + 1]
         self.daily = np.zeros((model.calendar.n_days + 1, len(DAILY_COLUMNS)), dtype=np.int64)
@@ -107,35 +112,49 @@ class Recorder:
 
     def bed_days(self, family: Family, start: int, end: int) -> None:
         """Presence days of a residential stay in [start, end), split by calendar year."""
-        calendar = self.model.calendar
+        model = self.model
+        calendar = model.calendar
         centre_calendar = family.centre.calendar
-        for offset in range(self.model.years):
-            year = self.model.start_year + offset
+        end = min(end, calendar.n_days + 1)
+        first_year = calendar.year_of(start)
+        last_year = calendar.year_of(max(end - 1, start))
+        for year in range(first_year, last_year + 1):
             lo = max(start, calendar.first_day_of_year(year))
-            hi = min(end, calendar.first_day_of_year(year + 1), calendar.n_days + 1)
+            hi = min(end, calendar.first_day_of_year(year + 1))
             if hi > lo:
                 days = centre_calendar.presence_between(lo, hi)
+                offset = year - model.start_year
                 self.counts[offset, family.municipality.index, METRIC_INDEX["bed_days"]] += days
                 self.centre_counts[offset, family.centre.index, 1] += days
 
     def record_day(self, day: int) -> None:
-        """The state of the model at the end of ``day``."""
+        """The state of the model at the end of ``day`` (families present is summed later)."""
         model = self.model
-        offset = model.current_year - model.start_year
-        residents = model.residents
-        home = model.home_clients
-        self.occupied_unit_days[offset] += residents
-        self.unit_days[offset] += model.units_now
-        self.home_slot_days[offset] += model.home_capacity_now
         self.daily[day] = (
             model.arrived,
             *model.status_counts,
-            residents.sum(),
-            model.units_now.sum(),
-            residents @ self.open_days[day],
-            home.sum(),
-            model.home_capacity_now.sum(),
+            model.residents_total,
+            model.units_total,
+            0,
+            model.home_clients_total,
+            model.home_capacity_total,
         )
+        self.residents_by_day[day] = model.residents
+        self.home_by_day[day] = model.home_clients
+        self.units_by_day[day] = model.units_now
+        self.home_capacity_by_day[day] = model.home_capacity_now
+
+    def _per_centre_totals(self) -> None:
+        """Fill the daily totals and the year × centre unit-days from the per-day arrays."""
+        days = slice(1, self.model.calendar.n_days + 1)
+        residents = self.residents_by_day[days]
+        self.daily[days, 7] = (residents * self.open_days[days]).sum(axis=1)
+        years = self.model.calendar.year[days] - self.model.start_year
+        for offset in range(self.model.years):
+            in_year = years == offset
+            self.occupied_unit_days[offset] = residents[in_year].sum(axis=0)
+            self.unit_days[offset] = self.units_by_day[days][in_year].sum(axis=0)
+            self.home_slot_days[offset] = self.home_capacity_by_day[days][in_year].sum(axis=0)
 
     def family_done(self, family: Family) -> None:
         """Keep the record of a family that leaves the model."""
@@ -146,6 +165,7 @@ class Recorder:
         if self._finalised:
             return
         self._finalised = True
+        self._per_centre_totals()
         end = self.model.calendar.n_days + 1
         for family in self.model.families_in_model():
             started = family.start_day is not None and family.start_day < end
