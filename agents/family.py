@@ -77,7 +77,7 @@ class Family(mesa.Agent):
         model: SfbModel,
         municipality: Municipality,
         arrival_day: int,
-        age_0_2: bool,
+        age_group: str,
         parents: int,
         children: int,
         sibling_over_6: bool,
@@ -90,7 +90,8 @@ class Family(mesa.Agent):
         super().__init__(model)
         self.municipality = municipality
         self.arrival_day = arrival_day
-        self.age_0_2 = age_0_2
+        self.age_group = age_group  # "0-2", "3-5" or "6-12" (6-12 only before 2022)
+        self.age_0_2 = age_group == "0-2"
         self.parents = parents
         self.children = children
         self.sibling_over_6 = sibling_over_6

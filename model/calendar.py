@@ -65,6 +65,13 @@ class Calendar:
         """The calendar year of a day number."""
         return int(self.year[day])
 
+    def is_new_years_eve(self, day: int) -> bool:
+        """Whether ``day`` is 31 December."""
+        return bool(
+            self.day_of_month[day] == 31
+            and self.dates[day].astype("datetime64[M]").astype(int) % 12 == 11
+        )
+
     def first_day_of_year(self, year: int) -> int:
         """The day number of 1 January of ``year``."""
         return (dt.date(year, 1, 1) - self.start).days + 1

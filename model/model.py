@@ -119,6 +119,7 @@ class SfbModel(mesa.Model):
         self.units_now = np.zeros(n_centres, dtype=np.int64)
         self.home_capacity_now = np.zeros(n_centres, dtype=np.int64)
         self.residents_total = self.home_clients_total = 0
+        self.resident_children = np.zeros(len(self.data.municipalities), dtype=np.int64)
         self.units_total = self.home_capacity_total = 0
         self.centres = self._build_centres(closed_centres or [])
         self.apply_capacity(1)
@@ -496,31 +497,45 @@ class SfbModel(mesa.Model):
         self.running = False
 
     def _draw_year_of_cases(self, year: int) -> None:
-        """Draw every case of the year: where, when, who, and each family's own luck."""
+        """Draw every case of the year: where, when, who, and each family's own luck.
+
+        The case rate follows each municipality's children 0-5 in that year, scaled day by day
+        by the ``case_rate_multiplier`` lever (e.g. the pandemic); while ``older_children_included``
+        is on (before the 2022 mandate) cases for children 6-12 arrive as well.
+        """
         p = self.parameters
         first = self.calendar.first_day_of_year(year)
         last = min(self.calendar.first_day_of_year(year + 1) - 1, self.calendar.n_days)
+        days_in_year = self.calendar.first_day_of_year(year + 1) - first
         children = self.data.children_by_age(year)
         c02 = children[:, 0:3].sum(axis=1).astype(float)
         c35 = children[:, 3:6].sum(axis=1).astype(float)
-        days_in_year = self.calendar.first_day_of_year(year + 1) - first
-        share = (last - first + 1) / days_in_year
-        rate = p.case_rate_per_1000_children / 1000.0 * share
+        weights = self.timeline.series("case_rate_multiplier", first, last).astype(float)
+        older = weights * self.timeline.series("older_children_included", first, last)
+        rate = p.case_rate_per_1000_children / 1000.0 / days_in_year
         arrivals = self.streams.arrivals
-        counts = arrivals.poisson(rate * (c02 + c35))
-        municipality = np.repeat(np.arange(len(counts)), counts)
-        day = arrivals.integers(first, last + 1, size=municipality.size)
-        order = np.lexsort((municipality, day))
-        municipality, day = municipality[order], day[order]
+        young_counts = arrivals.poisson(rate * weights.sum() * (c02 + c35))
+        older_counts = arrivals.poisson(rate * older.sum() * p.age_6_12_case_ratio * (c02 + c35))
+        young_days = _days_from_weights(arrivals.random(young_counts.sum()), weights, first)
+        older_days = _days_from_weights(arrivals.random(older_counts.sum()), older, first)
+        municipalities = np.arange(len(c02))
+        municipality = np.concatenate(
+            [np.repeat(municipalities, young_counts), np.repeat(municipalities, older_counts)]
+        )
+        is_older = np.repeat([False, True], [young_counts.sum(), older_counts.sum()])
+        day = np.concatenate([young_days, older_days])
+        order = np.lexsort((is_older, municipality, day))
+        municipality, day, is_older = municipality[order], day[order], is_older[order]
         n = municipality.size
         traits = self.streams.traits
         weighted = p.age_0_2_case_weight * c02
         share_0_2 = np.divide(weighted, weighted + c35, out=np.zeros_like(c02), where=c35 + c02 > 0)
+        age_0_2 = traits.random(n) < share_0_2[municipality]
         severity = traits.beta(p.severity_beta_a, p.severity_beta_b, size=n)
         columns = {
             "day": day,
             "municipality": municipality,
-            "age_0_2": traits.random(n) < share_0_2[municipality],
+            "age_group": np.where(is_older, "6-12", np.where(age_0_2, "0-2", "3-5")),
             "parents": 1 + (traits.random(n) < p.two_parent_share),
             "children": 1 + (traits.random(n) < p.extra_child_share),
             "sibling_over_6": traits.random(n) < p.sibling_over_6_share,
@@ -547,7 +562,7 @@ class SfbModel(mesa.Model):
                 self,
                 municipality=self.municipalities[a["municipality"][i]],
                 arrival_day=day,
-                age_0_2=a["age_0_2"][i],
+                age_group=a["age_group"][i],
                 parents=a["parents"][i],
                 children=a["children"][i],
                 sibling_over_6=a["sibling_over_6"][i],
@@ -648,6 +663,7 @@ class SfbModel(mesa.Model):
         else:
             self.residents[family.centre.index] += 1
             self.residents_total += 1
+            self.resident_children[family.municipality.index] += family.children
 
     def family_finishes(self, family: Family, status: Status) -> None:
         """An assessment ends (completed or dropped out); the family leaves the model."""
@@ -663,7 +679,9 @@ class SfbModel(mesa.Model):
             else:
                 self.residents[family.centre.index] -= 1
                 self.residents_total -= 1
+                self.resident_children[family.municipality.index] -= family.children
                 self.recorder.bed_days(family, family.start_day, int(self.time))
+            self.recorder.centre_measure(family, family.start_day, int(self.time))
         if family.decision is not None:
             self.tally(family, "decision_" + family.decision)
         self.recorder.family_done(family)
@@ -727,3 +745,12 @@ def _missing(value: Any) -> bool:
 def _first(*values: Any) -> Any:
     """The first value that is not None."""
     return next((v for v in values if v is not None), None)
+
+
+def _days_from_weights(uniforms: np.ndarray, weights: np.ndarray, first: int) -> np.ndarray:
+    """Days drawn in proportion to ``weights`` (one per day from ``first``), by inverse CDF."""
+    if uniforms.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    cumulative = np.cumsum(weights)
+    index = np.searchsorted(cumulative, uniforms * cumulative[-1], side="right")
+    return first + np.minimum(index, len(weights) - 1)

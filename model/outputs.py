@@ -37,10 +37,19 @@ METRICS: tuple[str, ...] = (
     "decision_foster_home",
     "decision_institution",
     "decision_emergency_foster_home",
+    "child_measures",
+    "child_measures_age_0_2",
+    "child_bed_days",
+    "children_present_dec31",
 )
 """Counts per year × municipality. ``admissions`` counts every start of a centre assessment:
 residential and home-based via Bufetat, and direct purchases; ``bed_days`` counts days a family
-is present at a centre (closed days at home are not bed-days)."""
+is present at a centre (closed days at home are not bed-days). The ``child_*`` columns count
+children, as Statistics Norway does: ``child_measures`` counts each child in a centre assessment
+(residential, home-based or bought) started or running during the year, once per year;
+``child_measures_age_0_2`` the index children aged 0-2 among them; ``child_bed_days`` bed-days
+times the family's children; ``children_present_dec31`` children in a residential stay on
+31 December."""
 
 METRIC_INDEX = {name: i for i, name in enumerate(METRICS)}
 REQUIRED_COLUMNS: tuple[str, ...] = (
@@ -112,20 +121,33 @@ class Recorder:
 
     def bed_days(self, family: Family, start: int, end: int) -> None:
         """Presence days of a residential stay in [start, end), split by calendar year."""
+        for offset, lo, hi in self._years_of(start, end):
+            days = family.centre.calendar.presence_between(lo, hi)
+            row = self.counts[offset, family.municipality.index]
+            row[METRIC_INDEX["bed_days"]] += days
+            row[METRIC_INDEX["child_bed_days"]] += days * family.children
+            self.centre_counts[offset, family.centre.index, 1] += days
+
+    def centre_measure(self, family: Family, start: int, end: int) -> None:
+        """Count the family's children once in every year the centre assessment runs."""
+        for offset, _, _ in self._years_of(start, end):
+            row = self.counts[offset, family.municipality.index]
+            row[METRIC_INDEX["child_measures"]] += family.children
+            if family.age_0_2:
+                row[METRIC_INDEX["child_measures_age_0_2"]] += 1
+
+    def _years_of(self, start: int, end: int) -> list[tuple[int, int, int]]:
+        """(year offset, first day, end day) of each simulated year that [start, end) touches."""
         model = self.model
         calendar = model.calendar
-        centre_calendar = family.centre.calendar
         end = min(end, calendar.n_days + 1)
-        first_year = calendar.year_of(start)
-        last_year = calendar.year_of(max(end - 1, start))
-        for year in range(first_year, last_year + 1):
+        spans = []
+        for year in range(calendar.year_of(start), calendar.year_of(max(end - 1, start)) + 1):
             lo = max(start, calendar.first_day_of_year(year))
             hi = min(end, calendar.first_day_of_year(year + 1))
             if hi > lo:
-                days = centre_calendar.presence_between(lo, hi)
-                offset = year - model.start_year
-                self.counts[offset, family.municipality.index, METRIC_INDEX["bed_days"]] += days
-                self.centre_counts[offset, family.centre.index, 1] += days
+                spans.append((year - model.start_year, lo, hi))
+        return spans
 
     def record_day(self, day: int) -> None:
         """The state of the model at the end of ``day`` (families present is summed later)."""
@@ -140,6 +162,11 @@ class Recorder:
             model.home_capacity_total,
         )
         self.residents_by_day[day] = model.residents
+        if self.model.calendar.is_new_years_eve(day):
+            offset = model.current_year - model.start_year
+            self.counts[offset, :, METRIC_INDEX["children_present_dec31"]] += (
+                model.resident_children
+            )
         self.home_by_day[day] = model.home_clients
         self.units_by_day[day] = model.units_now
         self.home_capacity_by_day[day] = model.home_capacity_now
@@ -170,8 +197,10 @@ class Recorder:
         for family in self.model.families_in_model():
             started = family.start_day is not None and family.start_day < end
             residential = family.option in (Option.RESIDENTIAL, Option.DIRECT_PURCHASE)
-            if started and residential and family.centre is not None:
-                self.bed_days(family, family.start_day, end)
+            if started and family.centre is not None:
+                self.centre_measure(family, family.start_day, end)
+                if residential:
+                    self.bed_days(family, family.start_day, end)
             self.families.append(family_record(family))
 
     # --- tables -----------------------------------------------------------------------------
@@ -330,7 +359,7 @@ def family_record(family: Family) -> tuple:
         family.unique_id,
         family.municipality.kommunenummer,
         family.arrival_day,
-        "0-2" if family.age_0_2 else "3-5",
+        family.age_group,
         family.parents,
         family.children,
         family.sibling_over_6,

@@ -58,6 +58,13 @@ class Parameters(Strict):
         "Relative case rate of a child aged 0-2 compared with a child aged 3-5",
         gt=0,
     )
+    age_6_12_case_ratio: float = P(
+        0.25,
+        f"{ASSUME}: before 2022 centres also took children 6-12 (SSB 10661's 0-12 series); "
+        "their cases relative to cases for children 0-5, while older_children_included is on",
+        "Cases for children 6-12 per case for children 0-5 (before the 2022 mandate)",
+        ge=0,
+    )
     two_parent_share: float = P(
         0.45, ASSUME, "Share of families with two parents taking part", ge=0, le=1
     )
@@ -388,6 +395,16 @@ class Levers(Strict):
         description="The municipality pays the full cost of centre assessments instead of the "
         "co-payment (the Alta/Færder/Røyken trial, Deloitte 2019)",
     )
+    case_rate_multiplier: float = Field(
+        1.0,
+        ge=0,
+        description="Multiplier on the serious-concern case rate (e.g. the pandemic, falling "
+        "case volumes)",
+    )
+    older_children_included: bool = Field(
+        False,
+        description="Centres also take children 6-12 (the pre-2022 mandate)",
+    )
     units_multiplier: float = Field(1.0, ge=0, description="Multiplier on residential units")
     home_capacity_multiplier: float = Field(1.0, ge=0, description="Multiplier, home-based")
     intake_meeting_days: list[Weekday] = Field(
@@ -422,6 +439,8 @@ DATED_LEVERS: tuple[str, ...] = (
     "copay_multiplier_residential",
     "copay_multiplier_home",
     "copay_multiplier_high_risk",
+    "case_rate_multiplier",
+    "older_children_included",
     "units_multiplier",
     "home_capacity_multiplier",
     "intake_meeting_days",

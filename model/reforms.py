@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import numpy as np
+
 from model.calendar import Calendar
 from model.parameters import Change, Levers
 
@@ -50,6 +52,15 @@ class LeverTimeline:
             else:
                 self._cache[key] = self.base
         return self._cache[key]
+
+    def series(self, lever: str, first: int, last: int) -> np.ndarray:
+        """The value of a global lever on each day ``first``..``last``."""
+        values = np.empty(last - first + 1, dtype=float)
+        starts = [first, *(b for b in self.boundaries() if first < b <= last)]
+        ends = [*starts[1:], last + 1]
+        for start, end in zip(starts, ends, strict=True):
+            values[start - first : end - first] = float(getattr(self.levers_on(start), lever))
+        return values
 
     def _segment(self, day: int) -> int:
         """The first day of the segment of constant levers that holds ``day``."""

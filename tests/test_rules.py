@@ -18,7 +18,7 @@ def make_family(model: SfbModel, kommunenummer: str = "3403", **traits) -> Famil
     """A family with neutral luck (every uniform 0.5) in the given municipality."""
     municipality = next(m for m in model.municipalities if m.kommunenummer == kommunenummer)
     values = {
-        "age_0_2": True,
+        "age_group": "0-2",
         "parents": 1,
         "children": 1,
         "sibling_over_6": False,
@@ -164,9 +164,9 @@ def test_information_campaign_raises_familiarity(data):
 
 def test_urgent_cases_go_first_at_intake(model):
     intake = model.intakes["øst"]
-    older = make_family(model, age_0_2=False, severity=0.9)
-    infant_mild = make_family(model, age_0_2=True, severity=0.2)
-    infant_grave = make_family(model, age_0_2=True, severity=0.9)
+    older = make_family(model, age_group="3-5", severity=0.9)
+    infant_mild = make_family(model, age_group="0-2", severity=0.2)
+    infant_grave = make_family(model, age_group="0-2", severity=0.9)
     ordered = sorted([older, infant_mild, infant_grave], key=intake.priority)
     assert ordered == [infant_grave, infant_mild, older]
 
