@@ -137,3 +137,13 @@ def test_odd_parameter_tables_are_current():
 
     current = render.ODD.read_text(encoding="utf-8")
     assert render.render(current) == current, "run: .venv/bin/python tools/render_parameters.py"
+
+
+def test_readme_example_scenario_is_valid(tmp_path, data):
+    """The reform shown in the README loads and validates against the bundled data."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    scenario = load_scenario(write(tmp_path, example, "readme.toml"), data)
+    assert scenario.changes[0].lever == "weekend_policy"
+    assert scenario.new_centres[0].kommunenummer == "5601"
+    assert scenario.costs.residential_full_cost == 320000
