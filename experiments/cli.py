@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from experiments.reforms_cli import register as register_experiments
 from experiments.scenario_files import ScenarioError, load_scenario, resolve_scenario
 from model.data_loading import DataValidationError, load_data
 
@@ -159,6 +160,23 @@ def print_summary(year_region: pd.DataFrame) -> None:
                 cells.append(f"{int(value):,}")
         table.add_row(str(row.year), row.region, *cells)
     Console(width=max(console.width, 130)).print(table)
+
+
+register_experiments(app)
+
+
+@app.command("app")
+def app_command(
+    host: Annotated[
+        str, typer.Option(help="Address to listen on (only this machine by default).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8765,
+) -> None:
+    """Start the interactive app (Explore and Compare pages) at http://HOST:PORT."""
+    from viz.server import serve
+
+    console.print(f"sfbsim app on http://{host}:{port} (Ctrl-C stops it)")
+    serve(host=host, port=port)
 
 
 def main() -> None:

@@ -1,0 +1,456 @@
+"""Paired comparisons of scenarios on common random numbers, and the machinery under them.
+
+Replication ``r`` of an experiment runs every scenario with seed ``base_seed + r``. The model
+draws each family's luck from named streams, so the baseline and a reform meet the same
+families with the same luck; the difference of an outcome within a replication is then caused
+by the reform alone, and a reform that changes nothing gives differences of exactly zero.
+
+An *experiment* is a set of scenarios ("arms") run for a range of seeds and stored in
+``DIR/results.duckdb`` (experiments.store). compare, sweep and sensitivity all build arms and
+call :func:`open_experiment` and :func:`run_replications`; the tables come from
+:func:`paired_table`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from experiments.execution import Executor, Result, Task
+from experiments.outcomes import OUTCOMES
+from experiments.store import DB_NAME, Store
+
+TABLE_COLUMNS = [
+    "scenario",
+    "outcome",
+    "baseline_mean",
+    "reform_mean",
+    "diff_mean",
+    "diff_ci_low",
+    "diff_ci_high",
+    "reps",
+]
+SCOPES = ("national", "region", "size_class")
+
+
+class ExperimentError(ValueError):
+    """An experiment that cannot start as asked; the message names the problem and the fix."""
+
+
+@dataclass
+class Arm:
+    """One scenario of an experiment."""
+
+    name: str
+    role: str  # baseline, reform or point
+    scenario: Any  # model.parameters.Scenario
+    text: str = ""
+    param_hash: str = ""
+    values: dict = field(default_factory=dict)  # lever values of a sweep point
+
+    def __post_init__(self) -> None:
+        if not self.param_hash:
+            self.param_hash = scenario_hash(self.scenario)
+
+    @property
+    def scenario_json(self) -> str:
+        return self.scenario.model_dump_json()
+
+    def record(self) -> dict:
+        return {
+            "name": self.name,
+            "role": self.role,
+            "param_hash": self.param_hash,
+            "scenario_text": self.text,
+            "scenario_json": self.scenario_json,
+        }
+
+
+def scenario_hash(scenario: Any) -> str:
+    """Hash of everything that shapes a run except its name, description and seed."""
+    dumped = scenario.model_dump(mode="json", exclude={"name", "description", "baseline"})
+    dumped["run"].pop("seed", None)
+    text = json.dumps(dumped, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def with_run(scenario: Any, years: int | None = None, seed: int | None = None) -> Any:
+    """The scenario with its run length and/or seed replaced."""
+    updates: dict[str, Any] = {}
+    if years is not None:
+        updates["years"] = years
+    if seed is not None:
+        updates["seed"] = seed
+    if not updates:
+        return scenario
+    return scenario.model_copy(update={"run": scenario.run.model_copy(update=updates)})
+
+
+def load_arm(name_or_path: str, data: Any, role: str, years: int | None) -> Arm:
+    """Load and validate a scenario file (raises ScenarioError before anything runs)."""
+    from experiments.scenario_files import load_scenario, resolve_scenario
+
+    path = resolve_scenario(name_or_path)
+    scenario = load_scenario(name_or_path, data)
+    scenario = with_run(scenario, years=years)
+    return Arm(scenario.name, role, scenario, text=path.read_text(encoding="utf-8"))
+
+
+def unique_names(arms: list[Arm]) -> None:
+    """Give arms that share a name a numeric suffix (a table row must say which is which)."""
+    seen: dict[str, int] = {}
+    for arm in arms:
+        count = seen.get(arm.name, 0)
+        seen[arm.name] = count + 1
+        if count:
+            arm.name = f"{arm.name}_{count + 1}"
+
+
+def data_fingerprint(data: Any) -> str:
+    """Hash of the data files the runs read."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(data.data_dir).glob("*.csv")):
+        digest.update(path.name.encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:16]
+
+
+def code_version() -> str:
+    """sfbsim's version and git commit (with +dirty for uncommitted changes)."""
+    from experiments.runner import git_commit
+
+    try:
+        version = metadata.version("sfbsim")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    return f"sfbsim {version} ({git_commit()})"
+
+
+@dataclass
+class Experiment:
+    """An experiment being run: its store, arms and settings."""
+
+    store: Store
+    experiment_id: str
+    kind: str
+    spec: dict
+    arms: list[Arm]
+    base_seed: int
+    data_dir: str | None
+    code_version: str
+    groups: bool = True
+    municipalities: bool = True
+    resumed: bool = False
+
+    @property
+    def baseline(self) -> Arm:
+        return next(a for a in self.arms if a.role == "baseline")
+
+    @property
+    def others(self) -> list[Arm]:
+        return [a for a in self.arms if a.role != "baseline"]
+
+    def seeds(self, reps: int) -> list[int]:
+        return [self.base_seed + r for r in range(reps)]
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def open_experiment(
+    out: Path,
+    kind: str,
+    arms: list[Arm],
+    settings: dict,
+    base_seed: int,
+    data: Any,
+    data_dir: str | None,
+    resume: bool,
+    groups: bool = True,
+    municipalities: bool = True,
+) -> Experiment:
+    """Create the experiment in ``out`` or, with ``resume``, check and reopen the stored one.
+
+    Raises ExperimentError if ``out`` already holds an experiment and ``resume`` is not set, or
+    if anything that shapes the results (a scenario, the years, the seeds, the data) differs
+    from the stored experiment.
+    """
+    unique_names(arms)
+    spec = {
+        "kind": kind,
+        "arms": {a.name: a.param_hash for a in arms},
+        "roles": {a.name: a.role for a in arms},
+        "base_seed": base_seed,
+        "data": data_fingerprint(data),
+        "groups": groups,
+        **settings,
+    }
+    version = code_version()
+    out = Path(out)
+    existing_db = (out / DB_NAME).exists()
+    store = Store(out)
+    try:
+        stored = store.experiment_of_kind(kind) if existing_db else None
+        if stored is None and existing_db and store.experiments().shape[0]:
+            other = store.experiments()["kind"].iloc[0]
+            raise ExperimentError(
+                f"{out} holds a {other} experiment, not a {kind}; choose another --out"
+            )
+        if stored is not None:
+            if not resume:
+                raise ExperimentError(
+                    f"{out} already holds {kind} experiment {stored['experiment_id']}; pass "
+                    "--resume to continue it, or choose another --out"
+                )
+            problems = spec_differences(stored["spec"], spec)
+            if problems:
+                raise ExperimentError(
+                    f"cannot resume the experiment in {out}: "
+                    + "; ".join(problems)
+                    + ". Restore what changed, or start a new experiment in another --out"
+                )
+            return Experiment(
+                store,
+                stored["experiment_id"],
+                kind,
+                stored["spec"],
+                arms,
+                base_seed,
+                data_dir,
+                version,
+                groups,
+                municipalities,
+                resumed=True,
+            )
+        digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:10]
+        experiment_id = f"{kind}-{digest}"
+        store.create_experiment(experiment_id, kind, spec, version, [a.record() for a in arms])
+        return Experiment(
+            store,
+            experiment_id,
+            kind,
+            spec,
+            arms,
+            base_seed,
+            data_dir,
+            version,
+            groups,
+            municipalities,
+        )
+    except BaseException:
+        store.close()
+        raise
+
+
+def spec_differences(stored: dict, new: dict) -> list[str]:
+    """What differs between a stored experiment and the one asked for, in words."""
+    problems = []
+    old_arms, new_arms = stored.get("arms", {}), new.get("arms", {})
+    if list(old_arms) != list(new_arms):
+        problems.append(f"it compared {', '.join(old_arms)}; now {', '.join(new_arms)} were given")
+    else:
+        for name, old_hash in old_arms.items():
+            if new_arms[name] != old_hash:
+                problems.append(
+                    f"scenario {name!r} has changed since the experiment started "
+                    f"(parameter hash {old_hash} → {new_arms[name]})"
+                )
+    for key in sorted(set(stored) | set(new)):
+        if key in ("arms", "roles"):
+            continue
+        if stored.get(key) != new.get(key):
+            what = "the data files" if key == "data" else key
+            problems.append(f"{what} was {stored.get(key)!r}, now {new.get(key)!r}")
+    return problems
+
+
+def pending_tasks(experiment: Experiment, seeds: list[int]) -> list[Task]:
+    """Replications not yet stored, seed by seed so that pairs complete together."""
+    done = experiment.store.done(experiment.experiment_id)
+    tasks = []
+    for seed in seeds:
+        seen: set[str] = set()
+        for arm in experiment.arms:
+            if arm.param_hash in seen or (arm.param_hash, seed) in done:
+                continue
+            seen.add(arm.param_hash)
+            tasks.append(
+                Task(
+                    arm.param_hash,
+                    seed,
+                    arm.scenario_json,
+                    experiment.data_dir,
+                    experiment.groups,
+                    experiment.municipalities,
+                )
+            )
+    return tasks
+
+
+def run_replications(
+    experiment: Experiment,
+    executor: Executor,
+    seeds: list[int],
+    on_start: Callable[[int], None] | None = None,
+    on_done: Callable[[Result], None] | None = None,
+) -> int:
+    """Run every missing replication for ``seeds``, storing each as it finishes."""
+    tasks = pending_tasks(experiment, seeds)
+    if on_start is not None:
+        on_start(len(tasks))
+
+    def store(result: Result) -> None:
+        experiment.store.write_replication(
+            experiment.experiment_id,
+            result.param_hash,
+            result.seed,
+            result.rows,
+            result.municipality,
+            result.seconds,
+            experiment.code_version,
+        )
+        if on_done is not None:
+            on_done(result)
+
+    executor.run(tasks, store)
+    return len(tasks)
+
+
+# --- statistics -----------------------------------------------------------------------------
+def t_interval(diffs: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and Student-t confidence interval of paired differences."""
+    diffs = np.asarray(diffs, dtype="float64")
+    diffs = diffs[~np.isnan(diffs)]
+    n = len(diffs)
+    if n == 0:
+        return math.nan, math.nan, math.nan
+    mean = float(diffs.mean())
+    if n < 2:
+        return mean, math.nan, math.nan
+    half = float(_half_width(diffs.std(ddof=1), n, level))
+    return mean, mean - half, mean + half
+
+
+def _half_width(sd: Any, n: Any, level: float = 0.95) -> Any:
+    """Half-width of the t interval for standard deviation ``sd`` of ``n`` differences."""
+    sd = np.asarray(sd, dtype="float64")
+    n = np.asarray(n, dtype="float64")
+    quantile = stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        half = np.where(sd == 0, 0.0, quantile * sd / np.sqrt(np.maximum(n, 1)))
+    return np.where(n >= 2, half, np.nan)
+
+
+def paired_table(
+    experiment: Experiment,
+    seeds: list[int],
+    scopes: tuple[str, ...] = ("national",),
+    years: str = "period",
+    outcomes: list[str] | None = None,
+    arms: list[Arm] | None = None,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Mean outcomes and paired differences (reform − baseline) with t intervals.
+
+    One row per arm × outcome (× scope × group × year when asked); ``reps`` counts the pairs
+    with a value in both scenarios.
+    """
+    frame = experiment.store.outcomes(
+        experiment.experiment_id, years=years, scopes=scopes, seeds=seeds, outcomes=outcomes
+    )
+    keys = ["scope", "grp", "year", "outcome"]
+    baseline = frame[frame["param_hash"] == experiment.baseline.param_hash]
+    baseline = baseline.drop(columns="param_hash").rename(columns={"value": "base"})
+    parts = []
+    for arm in arms if arms is not None else experiment.others:
+        mine = frame[frame["param_hash"] == arm.param_hash].drop(columns="param_hash")
+        paired = mine.merge(baseline, on=["seed", *keys], how="inner")
+        paired = paired.dropna(subset=["value", "base"])
+        paired["diff"] = paired["value"] - paired["base"]
+        grouped = paired.groupby(keys, sort=False)
+        summary = grouped.agg(
+            baseline_mean=("base", "mean"),
+            reform_mean=("value", "mean"),
+            diff_mean=("diff", "mean"),
+            diff_sd=("diff", "std"),
+            reps=("diff", "size"),
+        ).reset_index()
+        half = _half_width(summary["diff_sd"].to_numpy(), summary["reps"].to_numpy(), level)
+        summary["diff_ci_low"] = summary["diff_mean"] - half
+        summary["diff_ci_high"] = summary["diff_mean"] + half
+        summary.insert(0, "scenario", arm.name)
+        parts.append(summary)
+    if not parts:
+        return pd.DataFrame(columns=[*TABLE_COLUMNS, "scope", "group", "year"])
+    table = pd.concat(parts, ignore_index=True)
+    order = {name: i for i, name in enumerate(OUTCOMES)}
+    arm_order = {a.name: i for i, a in enumerate(experiment.arms)}
+    scope_order = {s: i for i, s in enumerate(SCOPES)}
+    table = table.assign(
+        _a=table["scenario"].map(arm_order),
+        _s=table["scope"].map(scope_order),
+        _o=table["outcome"].map(order).fillna(len(order)),
+    ).sort_values(["_a", "_s", "grp", "_o", "outcome", "year"], kind="stable")
+    table = table.rename(columns={"grp": "group"})
+    table["reps"] = table["reps"].astype("int64")
+    return table[[*TABLE_COLUMNS, "scope", "group", "year"]].reset_index(drop=True)
+
+
+def comparison_table(experiment: Experiment, reps: int, by: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The comparison.csv table: one row per reform × outcome (× region / size class)."""
+    table = paired_table(experiment, experiment.seeds(reps), scopes=("national", *by))
+    if not by:
+        return table[TABLE_COLUMNS]
+    return table[[*TABLE_COLUMNS[:2], "scope", "group", *TABLE_COLUMNS[2:]]]
+
+
+@dataclass
+class AutoResult:
+    reps: int
+    reached: bool
+    half_widths: dict[str, float]
+    goals: dict[str, float]
+
+
+def auto_replications(
+    experiment: Experiment,
+    executor: Executor,
+    outcome: str,
+    target: float,
+    min_reps: int,
+    max_reps: int,
+    on_start: Callable[[int], None] | None = None,
+    on_done: Callable[[Result], None] | None = None,
+) -> AutoResult:
+    """Add replications until every reform's 95 % CI half-width on ``outcome`` is below
+    ``target`` × |baseline mean| (or ``max_reps`` is reached)."""
+    reps = max(2, min(min_reps, max_reps))
+    while True:
+        run_replications(experiment, executor, experiment.seeds(reps), on_start, on_done)
+        table = paired_table(experiment, experiment.seeds(reps), outcomes=[outcome])
+        half = ((table["diff_ci_high"] - table["diff_ci_low"]) / 2).to_numpy()
+        goal = (target * table["baseline_mean"].abs()).to_numpy()
+        names = table["scenario"].tolist()
+        met = [(h == 0) or (h < g) for h, g in zip(half, goal, strict=True)]
+        result = AutoResult(
+            reps, all(met), dict(zip(names, half, strict=True)), dict(zip(names, goal, strict=True))
+        )
+        if result.reached or reps >= max_reps:
+            return result
+        ratios = [
+            (h / g) ** 2 if g > 0 and np.isfinite(h) else 4.0
+            for h, g, ok in zip(half, goal, met, strict=True)
+            if not ok
+        ]
+        needed = math.ceil(reps * max(ratios) * 1.1)
+        reps = min(max_reps, max(reps + 2, min(needed, 2 * reps)))

@@ -1,0 +1,247 @@
+"""Outcomes of one replication, reduced inside the worker to a small long table.
+
+Every replication becomes rows of ``(scope, grp, year, outcome, value)``:
+
+* ``scope`` is ``national``, ``region`` or ``size_class`` and ``grp`` the region or size class
+  (``""`` for national);
+* ``year`` is a calendar year, or ``0`` for the whole run;
+* counts (admissions, refusals, bed-days, ...) and costs are **per year**: for ``year = 0`` the
+  run's total divided by its number of years;
+* ratios (residential share, occupancy) pool numerator and denominator over the period;
+* the median wait is the median of the admitted families' waits (days from referral to the
+  start of a centre assessment), taken from the families table, never an average of medians.
+
+Plus one row per municipality (``kommunenummer``, admissions per year over the run) for the
+report's map. Costs come from ``model.ledger.ledger_tables`` when that module exists; without
+it the cost outcomes are left out and :data:`COST_NOTE` says why.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+OUTCOMES: dict[str, str] = {
+    "admissions": "Centre admissions per year (residential, home-based and bought directly)",
+    "residential_share": "Share of centre admissions that are residential stays",
+    "intake_refusals": "Referrals refused by Bufetat's intake, per year",
+    "consent_refusals": "Families refusing a residential stay, per year",
+    "median_wait": "Median days from referral to the start of a centre assessment",
+    "bed_days": "Days families are present at a centre, per year",
+    "occupancy": "Occupied residential unit-days / unit-days",
+    "emergency_placements": "Emergency placements per year",
+    "municipal_cost": "Municipal cost per year, NOK (model.ledger)",
+    "state_cost": "State (Bufetat) cost per year, NOK (model.ledger)",
+    "societal_cost": "Societal cost per year, NOK (model.ledger)",
+    "cases": "Serious-concern cases per year",
+    "direct_purchases": "Places bought directly after a refusal, per year",
+    "dropouts": "Drop-outs from stays, per year",
+    "wait_p90": "90th percentile of the wait, days",
+}
+"""Every outcome a comparison reports, with its meaning (the default table shows them all)."""
+
+COST_OUTCOMES = ("municipal_cost", "state_cost", "societal_cost")
+COUNT_OUTCOMES = (
+    "admissions",
+    "intake_refusals",
+    "consent_refusals",
+    "bed_days",
+    "emergency_placements",
+    "cases",
+    "direct_purchases",
+    "dropouts",
+)
+CENTRE_OPTIONS = ("residential", "home_centre", "direct_purchase")
+RESIDENTIAL_OPTIONS = ("residential", "direct_purchase")
+COLUMNS = ["scope", "grp", "year", "outcome", "value"]
+
+COST_NOTE = (
+    "cost outcomes (municipal_cost, state_cost, societal_cost) left out: model.ledger is not "
+    "available in this version of sfbsim"
+)
+
+
+def ledger() -> Any | None:
+    """``(ledger_tables, Costs)`` from model.ledger, or None while that module does not exist."""
+    try:
+        from model.ledger import Costs, ledger_tables
+    except ImportError:
+        return None
+    return ledger_tables, Costs
+
+
+def replication_outcomes(
+    tables: dict[str, pd.DataFrame],
+    scenario: Any,
+    data: Any,
+    groups: bool = True,
+    municipalities: bool = True,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The outcome rows and the per-municipality rows of one finished run."""
+    years = int(scenario.run.years)
+    yearly = tables["yearly"]
+    families = _admitted(tables["families"], data, scenario)
+    centres = tables["centre_yearly"]
+    frames = [_scope_rows("national", "", yearly, families, centres, years)]
+    if groups:
+        for scope in ("region", "size_class"):
+            for grp, part in yearly.groupby(scope, sort=True):
+                fam = families[families[scope] == grp]
+                cen = centres[centres["region"] == grp] if scope == "region" else None
+                frames.append(_scope_rows(scope, str(grp), part, fam, cen, years))
+    rows = pd.concat(frames, ignore_index=True)
+    costs = _cost_rows(tables, scenario, data, years, groups)
+    if costs is not None:
+        rows = pd.concat([rows, costs], ignore_index=True)
+    rows["year"] = rows["year"].astype("int64")
+    rows["value"] = rows["value"].astype("float64")
+    if municipalities:
+        per = tables["municipality_yearly"].groupby("kommunenummer", sort=True)["admissions"].sum()
+        mun = pd.DataFrame(
+            {
+                "kommunenummer": per.index.astype(str),
+                "outcome": "admissions",
+                "value": per.to_numpy(dtype="float64") / years,
+            }
+        )
+    else:
+        mun = pd.DataFrame({"kommunenummer": [], "outcome": [], "value": []})
+    return rows[COLUMNS], mun
+
+
+def _admitted(families: pd.DataFrame, data: Any, scenario: Any) -> pd.DataFrame:
+    """Families whose centre assessment started during the run, with year, region, size class."""
+    started = families[families["option"].isin(CENTRE_OPTIONS) & families["wait_days"].notna()]
+    started = started[started["start_date"].astype(str) != ""]
+    year = started["start_date"].astype(str).str.slice(0, 4).astype("int64")
+    first = int(scenario.run.start_year)
+    keep = (year >= first) & (year < first + int(scenario.run.years))
+    municipalities = data.municipalities.set_index("kommunenummer")
+    kommune = started["kommunenummer"].astype(str).str.zfill(4)
+    out = pd.DataFrame(
+        {
+            "year": year.to_numpy(),
+            "wait_days": started["wait_days"].astype("float64").to_numpy(),
+            "region": municipalities["region"].reindex(kommune).to_numpy(),
+            "size_class": municipalities["size_class"].reindex(kommune).to_numpy(),
+        }
+    )
+    return out[keep.to_numpy()]
+
+
+def _scope_rows(
+    scope: str,
+    grp: str,
+    yearly: pd.DataFrame,
+    families: pd.DataFrame,
+    centres: pd.DataFrame | None,
+    years: int,
+) -> pd.DataFrame:
+    by_year = yearly.groupby("year", sort=True).sum(numeric_only=True)
+    year_index = by_year.index.to_numpy()
+    out: dict[str, tuple[np.ndarray, float]] = {}
+    for name in COUNT_OUTCOMES:
+        values = by_year[name].to_numpy(dtype="float64")
+        out[name] = (values, values.sum() / years)
+    residential = (
+        by_year["admissions_residential"] + by_year["admissions_direct_purchase"]
+    ).to_numpy(dtype="float64")
+    admissions = by_year["admissions"].to_numpy(dtype="float64")
+    out["residential_share"] = (
+        _ratio(residential, admissions),
+        float(_ratio(residential.sum(), admissions.sum())),
+    )
+    waits = families.groupby("year")["wait_days"]
+    out["median_wait"] = (
+        waits.median().reindex(year_index).to_numpy(dtype="float64"),
+        float(families["wait_days"].median()) if len(families) else np.nan,
+    )
+    out["wait_p90"] = (
+        waits.quantile(0.9).reindex(year_index).to_numpy(dtype="float64"),
+        float(families["wait_days"].quantile(0.9)) if len(families) else np.nan,
+    )
+    if centres is not None:
+        units = centres.groupby("year")[["occupied_unit_days", "unit_days"]].sum()
+        units = units.reindex(year_index, fill_value=0)
+        occupied = units["occupied_unit_days"].to_numpy(dtype="float64")
+        unit_days = units["unit_days"].to_numpy(dtype="float64")
+        out["occupancy"] = (
+            _ratio(occupied, unit_days),
+            float(_ratio(occupied.sum(), unit_days.sum())),
+        )
+    parts = []
+    for name, (per_year, period) in out.items():
+        parts.append(
+            pd.DataFrame(
+                {
+                    "scope": scope,
+                    "grp": grp,
+                    "year": np.append(year_index, 0),
+                    "outcome": name,
+                    "value": np.append(per_year, period),
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def _ratio(numerator: Any, denominator: Any) -> Any:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(np.asarray(denominator) > 0, numerator / np.maximum(denominator, 1), np.nan)
+
+
+def _cost_rows(
+    tables: dict[str, pd.DataFrame], scenario: Any, data: Any, years: int, groups: bool
+) -> pd.DataFrame | None:
+    """Costs per year (and per year × region / size class) from the ledger, or None.
+
+    The ledger books each family's costs (its assessment and the present value of the measure
+    decided) in the family's year; ``year = 0`` is the run's total divided by its years.
+    """
+    found = ledger()
+    if found is None:
+        return None
+    ledger_tables, costs_model = found
+    yearly = ledger_tables(tables, scenario, data, costs_model())["ledger_yearly"]
+    names = [n for n in COST_OUTCOMES if n in yearly.columns]
+    scopes: list[tuple[str, list[str]]] = [("national", [])]
+    if groups:
+        scopes += [("region", ["region"]), ("size_class", ["size_class"])]
+    parts = []
+    for scope, keys in scopes:
+        by_year = yearly.groupby(["year", *keys], sort=True)[names].sum().reset_index()
+        period = yearly.groupby(keys, sort=True)[names].sum() if keys else None
+        for name in names:
+            frame = pd.DataFrame(
+                {
+                    "scope": scope,
+                    "grp": by_year[keys[0]].astype(str) if keys else "",
+                    "year": by_year["year"].astype("int64"),
+                    "outcome": name,
+                    "value": by_year[name].astype("float64"),
+                }
+            )
+            if keys:
+                total = pd.DataFrame(
+                    {
+                        "scope": scope,
+                        "grp": period.index.astype(str),
+                        "year": 0,
+                        "outcome": name,
+                        "value": period[name].to_numpy(dtype="float64") / years,
+                    }
+                )
+            else:
+                total = pd.DataFrame(
+                    {
+                        "scope": [scope],
+                        "grp": [""],
+                        "year": [0],
+                        "outcome": [name],
+                        "value": [float(yearly[name].sum()) / years],
+                    }
+                )
+            parts += [frame, total]
+    return pd.concat(parts, ignore_index=True)

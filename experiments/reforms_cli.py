@@ -1,0 +1,642 @@
+"""Command-line commands for policy experiments: compare, sweep, sensitivity, results, report.
+
+Register them on the main app with :func:`register` (``register(app)`` in experiments/cli.py),
+or use the stand-alone ``app`` defined here (e.g. with typer.testing.CliRunner).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+console = Console()
+errors = Console(stderr=True)
+
+app = typer.Typer(
+    help="sfbsim policy experiments: paired comparisons, sweeps, sensitivity, results, report.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print an error to stderr and give the exit to raise."""
+    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True, markup=True)
+    return typer.Exit(code)
+
+
+@contextlib.contextmanager
+def bad_input() -> Iterator[None]:
+    """Map every input error to a clear message and exit code 2 (before any run starts)."""
+    from experiments.compare import ExperimentError
+    from experiments.execution import ExecutionError
+    from experiments.scenario_files import ScenarioError
+    from experiments.store import StoreError
+    from model.data_loading import DataValidationError
+
+    try:
+        yield
+    except (ScenarioError, DataValidationError, ExperimentError, StoreError, ExecutionError) as e:
+        raise fail(str(e)) from None
+
+
+# --- shared options -------------------------------------------------------------------------
+YearsOption = Annotated[
+    int | None, typer.Option(help="Simulated years (default: the baseline's).", min=1)
+]
+OutOption = Annotated[Path, typer.Option(help="Output folder (holds results.duckdb).")]
+SeedOption = Annotated[
+    int | None,
+    typer.Option(help="Seed of replication 0; replication r uses seed+r (default: baseline's)."),
+]
+WorkersOption = Annotated[
+    int | None,
+    typer.Option(help="Local worker processes (default: up to 2; 0 runs in this process)."),
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(help="Run on an existing Dask distributed cluster, e.g. tcp://HOST:8786."),
+]
+DataOption = Annotated[
+    Path | None,
+    typer.Option(help="Folder with your own tables of the bundled shape; default: bundled data."),
+]
+ResumeOption = Annotated[
+    bool,
+    typer.Option(help="Continue the experiment already in --out; finished runs are kept."),
+]
+QuietOption = Annotated[bool, typer.Option(help="No progress bar or table.")]
+
+
+def progress_bar(quiet: bool) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("runs"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=console,
+        disable=quiet,
+    )
+
+
+class Bar:
+    """Callbacks that drive a progress bar over several batches of runs."""
+
+    def __init__(self, progress: Progress, label: str) -> None:
+        self.progress = progress
+        self.task = progress.add_task(label, total=0)
+        self.total = 0
+
+    def start(self, n: int) -> None:
+        self.total += n
+        self.progress.update(self.task, total=self.total)
+
+    def done(self, _result: object) -> None:
+        self.progress.advance(self.task)
+
+
+def _load_data(data: Path | None):
+    from model.data_loading import load_data
+
+    return load_data(data)
+
+
+def _interrupted(out: Path) -> typer.Exit:
+    errors.print(
+        f"interrupted: every finished replication is stored in {out}; continue with the same "
+        "command and --resume",
+        highlight=False,
+    )
+    return typer.Exit(130)
+
+
+def _parse_by(by: list[str] | None) -> tuple[str, ...]:
+    chosen: list[str] = []
+    for item in by or []:
+        for part in item.split(","):
+            part = part.strip().replace("-", "_")
+            if not part:
+                continue
+            if part not in ("region", "size_class"):
+                raise fail(f"--by {part!r}: allowed: region, size_class")
+            if part not in chosen:
+                chosen.append(part)
+    return tuple(chosen)
+
+
+def _parse_reps(reps: str) -> int | None:
+    if reps == "auto":
+        return None
+    try:
+        value = int(reps)
+    except ValueError:
+        raise fail(
+            f"--reps {reps!r}: give a whole number of replications (2 or more) or auto"
+        ) from None
+    if value < 2:
+        raise fail("--reps must be at least 2 (a confidence interval needs two pairs) or auto")
+    return value
+
+
+# --- compare --------------------------------------------------------------------------------
+def compare(
+    baseline: Annotated[str, typer.Argument(help="Baseline scenario (shipped name or .toml).")],
+    reforms: Annotated[
+        list[str], typer.Argument(help="Reform scenarios (shipped names or .toml files).")
+    ],
+    years: YearsOption = None,
+    reps: Annotated[
+        str,
+        typer.Option(help="Paired replications, or auto (add until the CI is narrow enough)."),
+    ] = "20",
+    out: OutOption = Path("results/compare"),
+    by: Annotated[
+        list[str] | None,
+        typer.Option(help="Also break the table down by region and/or size_class."),
+    ] = None,
+    target_outcome: Annotated[
+        str, typer.Option(help="--reps auto: the outcome whose CI must be narrow.")
+    ] = "admissions",
+    target: Annotated[
+        float,
+        typer.Option(help="--reps auto: CI half-width target, as a share of the baseline mean."),
+    ] = 0.05,
+    min_reps: Annotated[int, typer.Option(help="--reps auto: start with this many.", min=2)] = 5,
+    max_reps: Annotated[int, typer.Option(help="--reps auto: never more than this.", min=2)] = 200,
+    seed: SeedOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    data: DataOption = None,
+    resume: ResumeOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Compare reforms with a baseline on paired replications (common random numbers).
+
+    Writes OUT/comparison.csv (one row per reform × outcome: means, the mean difference and
+    its 95 % confidence interval) and stores every replication in OUT/results.duckdb.
+    """
+    from experiments import compare as cmp
+    from experiments.outcomes import OUTCOMES, ledger
+
+    n_reps = _parse_reps(reps)
+    groups = _parse_by(by)
+    if target_outcome not in OUTCOMES:
+        raise fail(f"--target-outcome {target_outcome!r}: allowed: {', '.join(OUTCOMES)}")
+    if target <= 0:
+        raise fail("--target must be above 0 (e.g. 0.05 for 5 % of the baseline mean)")
+    if target_outcome in ("municipal_cost", "state_cost") and ledger() is None:
+        raise fail(f"--target-outcome {target_outcome}: cost outcomes need model.ledger")
+    with bad_input():
+        bundled = _load_data(data)
+        base = cmp.load_arm(baseline, bundled, "baseline", years)
+        arms = [base]
+        for reform in reforms:
+            arm = cmp.load_arm(reform, bundled, "reform", None)
+            arm.scenario = cmp.with_run(
+                arm.scenario.model_copy(update={"run": base.scenario.run}), seed=None
+            )
+            arm.param_hash = cmp.scenario_hash(arm.scenario)
+            arms.append(arm)
+        base_seed = base.scenario.run.seed if seed is None else seed
+        experiment = cmp.open_experiment(
+            out,
+            "compare",
+            arms,
+            {"years": base.scenario.run.years, "start_year": base.scenario.run.start_year},
+            base_seed,
+            bundled,
+            str(data) if data is not None else None,
+            resume,
+        )
+    try:
+        auto = None
+
+        def body(executor, bar):
+            nonlocal n_reps, auto
+            if n_reps is None:
+                auto = cmp.auto_replications(
+                    experiment,
+                    executor,
+                    target_outcome,
+                    target,
+                    min_reps,
+                    max_reps,
+                    bar.start,
+                    bar.done,
+                )
+                n_reps = auto.reps
+            else:
+                cmp.run_replications(
+                    experiment, executor, experiment.seeds(n_reps), bar.start, bar.done
+                )
+
+        execute(experiment, workers, scheduler, quiet, out, "compare", body)
+        table = cmp.comparison_table(experiment, n_reps, groups)
+        out.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out / "comparison.csv", index=False, lineterminator="\n")
+        if not quiet:
+            print_comparison(table)
+        if reps == "auto":
+            _say_auto(auto, target_outcome, target, max_reps)
+        console.print(f"Comparison written to [bold]{out / 'comparison.csv'}[/]")
+    finally:
+        experiment.close()
+
+
+def execute(experiment, workers, scheduler, quiet: bool, out: Path, label: str, body) -> None:
+    """Start the executor, run ``body(executor, bar)`` under a progress bar, handle Ctrl-C."""
+    from experiments.execution import Executor
+
+    with bad_input():
+        executor = Executor(workers, scheduler, experiment.data_dir).__enter__()
+    _note_costs(quiet)
+    try:
+        with progress_bar(quiet) as progress:
+            body(executor, Bar(progress, f"{label} ({executor.description})"))
+    except KeyboardInterrupt:
+        executor.__exit__(KeyboardInterrupt, None, None)
+        raise _interrupted(out) from None
+    except BaseException as error:
+        executor.__exit__(type(error), error, None)
+        raise
+    executor.__exit__(None, None, None)
+
+
+def _note_costs(quiet: bool) -> None:
+    from experiments.outcomes import COST_NOTE, ledger
+
+    if ledger() is None and not quiet:
+        errors.print(f"note: {COST_NOTE}", highlight=False)
+
+
+def _say_auto(auto, outcome: str, target: float, max_reps: int) -> None:
+    worst = max(auto.half_widths, key=lambda k: auto.half_widths[k] - auto.goals[k])
+    if auto.reached:
+        console.print(
+            f"--reps auto: {auto.reps} paired replications; the 95 % CI half-width of the "
+            f"difference in {outcome} is below {target:.0%} of the baseline mean for every "
+            f"reform (widest: {worst}, {_fmt(auto.half_widths[worst])} < "
+            f"{_fmt(auto.goals[worst])})"
+        )
+    else:
+        console.print(
+            f"--reps auto: stopped at the cap of {max_reps} replications; the 95 % CI "
+            f"half-width of the difference in {outcome} for {worst} is still "
+            f"{_fmt(auto.half_widths[worst])} (target {_fmt(auto.goals[worst])})"
+        )
+
+
+def _fmt(value: float) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    magnitude = abs(value)
+    if magnitude == 0:
+        return "0"
+    if magnitude >= 1000:
+        return f"{value:,.0f}"
+    if magnitude >= 10:
+        return f"{value:.1f}"
+    if magnitude >= 1:
+        return f"{value:.2f}"
+    return f"{value:.3f}"
+
+
+def print_comparison(table: pd.DataFrame, title: str = "Reform − baseline") -> None:
+    """The comparison table, as a policy analyst reads it."""
+    shown = Table(title=f"{title} (mean over paired replications, 95 % CI)")
+    has_groups = "scope" in table.columns
+    columns = ["scenario", "outcome"] + (["group"] if has_groups else [])
+    for name in columns:
+        shown.add_column(name)
+    for name in ("baseline", "reform", "difference", "95 % CI", "reps"):
+        shown.add_column(name, justify="right")
+    for row in table.itertuples(index=False):
+        cells = [row.scenario, row.outcome]
+        if has_groups:
+            cells.append("national" if row.scope == "national" else f"{row.group}")
+        cells += [
+            _fmt(row.baseline_mean),
+            _fmt(row.reform_mean),
+            _fmt(row.diff_mean),
+            f"{_fmt(row.diff_ci_low)} … {_fmt(row.diff_ci_high)}",
+            str(row.reps),
+        ]
+        shown.add_row(*cells)
+    console.print(shown)
+
+
+# --- sweep and sensitivity ------------------------------------------------------------------
+LeverOption = Annotated[
+    list[str],
+    typer.Option(
+        "--lever",
+        "-l",
+        help="NAME=v1,v2,... (grid values) or NAME=LOW:HIGH (range); repeat for more levers. "
+        "NAME is a lever, or parameters.NAME for a behavioural parameter.",
+    ),
+]
+
+
+def _baseline_arm(baseline: str, data: Path | None, years: int | None):
+    from experiments import compare as cmp
+
+    bundled = _load_data(data)
+    return bundled, cmp.load_arm(baseline, bundled, "baseline", years)
+
+
+def sweep(
+    baseline: Annotated[str, typer.Argument(help="Baseline scenario (shipped name or .toml).")],
+    lever: LeverOption,
+    design: Annotated[str, typer.Option(help="grid (every combination) or lhs.")] = "grid",
+    samples: Annotated[int, typer.Option(help="--design lhs: number of points.", min=1)] = 20,
+    years: YearsOption = None,
+    reps: Annotated[int, typer.Option(help="Replications per point.", min=1)] = 3,
+    outcome: Annotated[
+        str, typer.Option(help="Outcome shown in the printed table (the CSV has all).")
+    ] = "admissions",
+    out: OutOption = Path("results/sweep"),
+    seed: SeedOption = None,
+    design_seed: Annotated[int, typer.Option(help="Seed of the Latin hypercube.")] = 0,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    data: DataOption = None,
+    resume: ResumeOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Sweep levers over a grid or a Latin hypercube; every point is paired with the baseline.
+
+    Writes OUT/sweep.csv: one row per point × outcome with the lever values, the point's mean,
+    and its difference from the baseline with a 95 % CI (when --reps is 2 or more).
+    """
+    from experiments import compare as cmp
+    from experiments import sweep as sw
+    from experiments.outcomes import OUTCOMES
+
+    if design not in ("grid", "lhs"):
+        raise fail(f"--design {design!r}: allowed: grid, lhs")
+    if outcome not in OUTCOMES:
+        raise fail(f"--outcome {outcome!r}: allowed: {', '.join(OUTCOMES)}")
+    with bad_input():
+        bundled, base = _baseline_arm(baseline, data, years)
+        specs = [sw.parse_spec(item, ranges=design == "lhs") for item in lever]
+        if not specs:
+            raise cmp.ExperimentError("give at least one --lever")
+        points = (
+            sw.grid_points(specs)
+            if design == "grid"
+            else sw.lhs_points(specs, samples, design_seed)
+        )
+        arms = [base, *sw.point_arms(base, points)]
+        base_seed = base.scenario.run.seed if seed is None else seed
+        experiment = cmp.open_experiment(
+            out,
+            "sweep",
+            arms,
+            {
+                "years": base.scenario.run.years,
+                "start_year": base.scenario.run.start_year,
+                "design": design,
+                "levers": lever,
+            },
+            base_seed,
+            bundled,
+            str(data) if data is not None else None,
+            resume,
+            groups=False,
+            municipalities=False,
+        )
+    try:
+
+        def body(executor, bar):
+            cmp.run_replications(experiment, executor, experiment.seeds(reps), bar.start, bar.done)
+
+        execute(experiment, workers, scheduler, quiet, out, "sweep", body)
+        table = cmp.paired_table(experiment, experiment.seeds(reps))
+        table = table[cmp.TABLE_COLUMNS].rename(columns={"reform_mean": "point_mean"})
+        table = sw.with_values(table, experiment.others, specs)
+        table.to_csv(out / "sweep.csv", index=False, lineterminator="\n")
+        if not quiet:
+            shown = table[table["outcome"] == outcome].rename(
+                columns={"point": "scenario", "point_mean": "reform_mean"}
+            )
+            shown = shown.assign(
+                scenario=[
+                    f"{p}: " + ", ".join(f"{s.label}={row[s.label]}" for s in specs)
+                    for p, (_, row) in zip(shown["scenario"], shown.iterrows(), strict=True)
+                ]
+            )
+            print_comparison(shown, title="Sweep point − baseline")
+        console.print(f"Sweep of {len(points)} points written to [bold]{out / 'sweep.csv'}[/]")
+    finally:
+        experiment.close()
+
+
+def sensitivity(
+    baseline: Annotated[str, typer.Argument(help="Baseline scenario (shipped name or .toml).")],
+    lever: LeverOption,
+    method: Annotated[str, typer.Option(help="sobol or morris (SALib).")] = "sobol",
+    samples: Annotated[
+        int,
+        typer.Option(
+            help="Sobol: base sample N (runs N×(levers+2), a power of 2); Morris: trajectories.",
+            min=2,
+        ),
+    ] = 8,
+    outcome: Annotated[
+        list[str] | None, typer.Option(help="Outcome(s) to analyse (default: admissions).")
+    ] = None,
+    years: YearsOption = None,
+    reps: Annotated[
+        int, typer.Option(help="Replications per point (the model output is their mean).", min=1)
+    ] = 1,
+    out: OutOption = Path("results/sensitivity"),
+    seed: SeedOption = None,
+    design_seed: Annotated[int, typer.Option(help="Seed of the SALib sample.")] = 0,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    data: DataOption = None,
+    resume: ResumeOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Global sensitivity of outcomes to levers: Sobol indices or Morris screening (SALib).
+
+    Every point uses the same seeds (common random numbers). Writes OUT/sensitivity.csv.
+    """
+    from experiments import compare as cmp
+    from experiments import sweep as sw
+    from experiments.outcomes import OUTCOMES
+
+    outcomes = outcome or ["admissions"]
+    if method not in ("sobol", "morris"):
+        raise fail(f"--method {method!r}: allowed: sobol, morris")
+    for name in outcomes:
+        if name not in OUTCOMES:
+            raise fail(f"--outcome {name!r}: allowed: {', '.join(OUTCOMES)}")
+    with bad_input():
+        bundled, base = _baseline_arm(baseline, data, years)
+        specs = [sw.parse_spec(item, ranges=True) for item in lever]
+        if not specs:
+            raise cmp.ExperimentError("give at least one --lever NAME=LOW:HIGH")
+        matrix = sw.sensitivity_sample(specs, method, samples, design_seed)
+        points = sw.matrix_points(specs, matrix)
+        arms = [base, *sw.point_arms(base, points)]
+        base_seed = base.scenario.run.seed if seed is None else seed
+        experiment = cmp.open_experiment(
+            out,
+            "sensitivity",
+            arms,
+            {
+                "years": base.scenario.run.years,
+                "start_year": base.scenario.run.start_year,
+                "method": method,
+                "samples": samples,
+                "levers": lever,
+            },
+            base_seed,
+            bundled,
+            str(data) if data is not None else None,
+            resume,
+            groups=False,
+            municipalities=False,
+        )
+    try:
+
+        def body(executor, bar):
+            cmp.run_replications(experiment, executor, experiment.seeds(reps), bar.start, bar.done)
+
+        execute(experiment, workers, scheduler, quiet, out, f"sensitivity ({method})", body)
+        stored = experiment.store.outcomes(
+            experiment.experiment_id, seeds=experiment.seeds(reps), outcomes=outcomes
+        )
+        means = stored.groupby(["param_hash", "outcome"])["value"].mean()
+        frames = []
+        for name in outcomes:
+            y = np.array([means.get((a.param_hash, name), np.nan) for a in experiment.others])
+            if np.isnan(y).any():
+                raise fail(f"outcome {name} is undefined at some points; choose another outcome")
+            frame = sw.sensitivity_indices(specs, method, matrix, y, design_seed)
+            frame.insert(0, "outcome", name)
+            frame.insert(1, "method", method)
+            frames.append(frame)
+        table = pd.concat(frames, ignore_index=True)
+        table.to_csv(out / "sensitivity.csv", index=False, lineterminator="\n")
+        if not quiet:
+            shown = Table(title=f"Sensitivity ({method}, {len(points)} points × {reps} reps)")
+            for column in table.columns:
+                shown.add_column(
+                    column, justify="left" if column in ("outcome", "method", "lever") else "right"
+                )
+            for row in table.itertuples(index=False):
+                shown.add_row(*[v if isinstance(v, str) else _fmt(v) for v in row])
+            console.print(shown)
+        console.print(f"Indices written to [bold]{out / 'sensitivity.csv'}[/]")
+    finally:
+        experiment.close()
+
+
+# --- results --------------------------------------------------------------------------------
+def results(
+    path: Annotated[
+        Path, typer.Argument(help="An experiment folder, a results.duckdb, or a folder of them.")
+    ] = Path("results"),
+    export: Annotated[
+        str | None, typer.Option(help="Export this experiment (an id from the listing).")
+    ] = None,
+    format: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
+    to: Annotated[
+        Path | None, typer.Option(help="Export folder (default: OUT/export beside the database).")
+    ] = None,
+) -> None:
+    """List the experiments stored under PATH, or export one to Parquet or CSV."""
+    from experiments.store import Store, StoreError, find_databases
+
+    if format not in ("parquet", "csv"):
+        raise fail(f"--format {format!r}: allowed: parquet, csv")
+    databases = find_databases(path)
+    if not databases:
+        raise fail(f"no results.duckdb under {path}; run sfbsim compare/sweep/sensitivity first")
+    listing = []
+    for db in databases:
+        with bad_input(), Store(db, read_only=True) as store:
+            frame = store.experiments()
+            if export is not None and export in set(frame["experiment_id"]):
+                target = to if to is not None else db.parent / "export"
+                try:
+                    files = store.export(export, target, format)
+                except StoreError as error:
+                    raise fail(str(error)) from None
+                for file in files:
+                    console.print(f"wrote {file}")
+                return
+            frame.insert(0, "folder", str(db.parent))
+            listing.append(frame)
+    if export is not None:
+        raise fail(f"no experiment {export!r} under {path}; run `sfbsim results {path}` to list")
+    table = pd.concat(listing, ignore_index=True)
+    shown = Table(title=f"Experiments under {path}")
+    for column in ("folder", "experiment_id", "kind", "created_at", "scenarios", "runs"):
+        shown.add_column(column, overflow="fold")
+    for row in table.itertuples(index=False):
+        scenarios = row.scenarios or ""
+        if len(scenarios) > 60:
+            scenarios = scenarios[:57] + "..."
+        shown.add_row(
+            row.folder,
+            row.experiment_id,
+            row.kind,
+            str(row.created_at)[:19],
+            scenarios,
+            str(row.runs),
+        )
+    console.print(shown)
+
+
+# --- report ---------------------------------------------------------------------------------
+def report(
+    folder: Annotated[Path, typer.Argument(help="Output folder of sfbsim compare.")],
+    out: Annotated[
+        Path | None, typer.Option(help="HTML file to write (default: FOLDER/report.html).")
+    ] = None,
+) -> None:
+    """Write one self-contained HTML report of the comparison stored in FOLDER."""
+    from experiments.report import write_report
+
+    with bad_input():
+        target = write_report(folder, out)
+    console.print(f"Report written to [bold]{target}[/]")
+
+
+def register(main_app: typer.Typer) -> None:
+    """Add these commands to the main sfbsim app."""
+    for command in COMMANDS:
+        main_app.command()(command)
+
+
+@app.callback()
+def _experiments() -> None:
+    """sfbsim policy experiments."""
+
+
+COMMANDS = [compare, sweep, sensitivity, results, report]
+for _command in COMMANDS:
+    app.command()(_command)

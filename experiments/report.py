@@ -1,0 +1,315 @@
+"""One self-contained HTML report of a stored comparison (plots embedded as PNG data URIs).
+
+Sections: what was compared and which parameters changed; the comparison table; differences
+with 95 % CI bands over time; differences by region and size class; a map of the change in
+use (admissions per year) per municipality.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from experiments.compare import Arm, Experiment, paired_table
+from experiments.outcomes import OUTCOMES
+from experiments.store import Store, StoreError
+
+PLOT_OUTCOMES = (
+    "admissions",
+    "residential_share",
+    "intake_refusals",
+    "consent_refusals",
+    "median_wait",
+    "bed_days",
+    "occupancy",
+    "emergency_placements",
+)
+
+
+def load_experiment(folder: Path) -> tuple[Experiment, list[int]]:
+    """The experiment stored in ``folder`` (read-only)."""
+    from model.parameters import Scenario
+
+    store = Store(folder, read_only=True)
+    frame = store.experiments()
+    if frame.empty:
+        store.close()
+        raise StoreError(f"{folder} holds no experiment")
+    info = store.experiment(frame["experiment_id"].iloc[-1])
+    assert info is not None
+    scenarios = store.scenarios(info["experiment_id"]).set_index("name")
+    spec = info["spec"]
+    arms = []
+    for name, param_hash in spec["arms"].items():
+        row = scenarios.loc[name]
+        arm = Arm(
+            name,
+            spec["roles"][name],
+            Scenario.model_validate_json(row["scenario_json"]),
+            text=row["scenario_text"],
+            param_hash=param_hash,
+        )
+        arms.append(arm)
+    seeds = sorted({s for _, s in store.done(info["experiment_id"])})
+    return Experiment(
+        store,
+        info["experiment_id"],
+        info["kind"],
+        spec,
+        arms,
+        spec["base_seed"],
+        None,
+        info["code_version"],
+        groups=spec.get("groups", True),
+        resumed=True,
+    ), seeds
+
+
+def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested dicts as dotted keys; lists of tables as JSON text."""
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            out.update(flatten(item, f"{prefix}{key}."))
+        return out
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return {prefix[:-1]: json.dumps(value, ensure_ascii=False)}
+    return {prefix[:-1]: value}
+
+
+def changed_parameters(baseline: Arm, arm: Arm) -> list[tuple[str, Any, Any]]:
+    """``(key, baseline value, reform value)`` for every setting that differs."""
+    skip = {"name", "description", "baseline", "run.seed"}
+    a = flatten(baseline.scenario.model_dump(mode="json"))
+    b = flatten(arm.scenario.model_dump(mode="json"))
+    return [
+        (key, a.get(key), b.get(key))
+        for key in sorted(set(a) | set(b))
+        if key not in skip and a.get(key) != b.get(key)
+    ]
+
+
+def _png(fig: Any) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def _time_plots(table: pd.DataFrame) -> str:
+    import matplotlib.pyplot as plt
+
+    outcomes = [o for o in PLOT_OUTCOMES if o in set(table["outcome"])]
+    cols = 2
+    rows = max(1, (len(outcomes) + 1) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(11, 2.8 * rows), squeeze=False)
+    for ax, outcome in zip(axes.flat, outcomes, strict=False):
+        part = table[table["outcome"] == outcome]
+        for scenario, rows_ in part.groupby("scenario", sort=False):
+            rows_ = rows_.sort_values("year")
+            line = ax.plot(rows_["year"], rows_["diff_mean"], marker="o", ms=3, label=scenario)
+            ax.fill_between(
+                rows_["year"],
+                rows_["diff_ci_low"],
+                rows_["diff_ci_high"],
+                alpha=0.2,
+                color=line[0].get_color(),
+            )
+        ax.axhline(0, color="black", lw=0.6)
+        ax.set_title(f"{outcome}: reform − baseline", fontsize=10)
+        ax.tick_params(labelsize=8)
+    for ax in list(axes.flat)[len(outcomes) :]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=8)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def _group_plots(table: pd.DataFrame, scope: str) -> str:
+    import matplotlib.pyplot as plt
+
+    outcomes = [
+        o
+        for o in ("admissions", "median_wait", "intake_refusals", "bed_days")
+        if o in set(table["outcome"])
+    ]
+    fig, axes = plt.subplots(1, len(outcomes), figsize=(3.2 * len(outcomes), 3.2), squeeze=False)
+    scenarios = list(dict.fromkeys(table["scenario"]))
+    for ax, outcome in zip(axes.flat, outcomes, strict=False):
+        part = table[(table["outcome"] == outcome) & (table["scope"] == scope)]
+        groups = sorted(set(part["group"]))
+        width = 0.8 / max(1, len(scenarios))
+        for i, scenario in enumerate(scenarios):
+            rows = part[part["scenario"] == scenario].set_index("group").reindex(groups)
+            x = np.arange(len(groups)) + i * width
+            err = np.vstack(
+                [rows["diff_mean"] - rows["diff_ci_low"], rows["diff_ci_high"] - rows["diff_mean"]]
+            )
+            ax.bar(x, rows["diff_mean"], width, yerr=np.nan_to_num(err), capsize=2, label=scenario)
+        ax.set_xticks(np.arange(len(groups)) + 0.4 - width / 2, groups, rotation=45, fontsize=8)
+        ax.axhline(0, color="black", lw=0.6)
+        ax.set_title(outcome, fontsize=10)
+        ax.tick_params(labelsize=8)
+    axes.flat[0].legend(fontsize=7)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def _maps(experiment: Experiment, seeds: list[int]) -> list[tuple[str, str]]:
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import TwoSlopeNorm
+
+    from model.data_loading import load_data
+
+    mun = experiment.store.municipality(experiment.experiment_id, seeds)
+    if mun.empty:
+        return []
+    places = load_data().municipalities.set_index("kommunenummer")[["lat", "lon", "name"]]
+    base = mun[mun["param_hash"] == experiment.baseline.param_hash]
+    base = base.set_index(["seed", "kommunenummer"])["value"]
+    out = []
+    for arm in experiment.others:
+        mine = mun[mun["param_hash"] == arm.param_hash].set_index(["seed", "kommunenummer"])
+        diff = (mine["value"] - base.reindex(mine.index)).groupby("kommunenummer").mean()
+        frame = places.join(diff.rename("change"), how="inner")
+        if frame.empty:
+            continue
+        fig, ax = plt.subplots(figsize=(5.5, 7))
+        limit = max(float(frame["change"].abs().max()), 1e-9)
+        points = ax.scatter(
+            frame["lon"],
+            frame["lat"],
+            c=frame["change"],
+            cmap="RdBu_r",
+            norm=TwoSlopeNorm(0, -limit, limit),
+            s=14,
+            edgecolors="grey",
+            linewidths=0.2,
+        )
+        fig.colorbar(points, ax=ax, shrink=0.6, label="change in admissions per year")
+        ax.set_title(f"{arm.name}: change in use per municipality", fontsize=10)
+        ax.set_xlabel("longitude")
+        ax.set_ylabel("latitude")
+        ax.set_aspect(2.0)
+        out.append((arm.name, _png(fig)))
+    return out
+
+
+def _table_html(table: pd.DataFrame) -> str:
+    def fmt(value: Any) -> str:
+        if isinstance(value, float):
+            if np.isnan(value):
+                return "–"
+            return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+        return html.escape(str(value))
+
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in table.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{fmt(v)}</td>" for v in row) + "</tr>"
+        for row in table.itertuples(index=False)
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+STYLE = """
+body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}
+table{border-collapse:collapse;font-size:13px;margin:1em 0}
+td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}
+th{background:#f0f0f0} td:first-child,td:nth-child(2){text-align:left}
+pre{background:#f7f7f7;padding:8px;font-size:12px;overflow:auto}
+img{max-width:100%}
+"""
+
+
+def write_report(folder: Path, target: Path | None = None) -> Path:
+    """Write ``folder/report.html`` (or ``target``) for the experiment stored in ``folder``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    experiment, seeds = load_experiment(folder)
+    try:
+        sections = []
+        spec = experiment.spec
+        base = experiment.baseline
+        sections.append(
+            f"<h1>sfbsim {html.escape(experiment.kind)}: {html.escape(experiment.experiment_id)}"
+            "</h1>"
+            f"<p>{len(seeds)} paired replications (seeds {seeds[0] if seeds else '–'}–"
+            f"{seeds[-1] if seeds else '–'}), {spec.get('years')} years from "
+            f"{spec.get('start_year')}; code {html.escape(experiment.code_version)}; data "
+            f"{html.escape(str(spec.get('data')))}. Differences are reform − baseline on common "
+            "random numbers; bands and bars are 95 % t confidence intervals over the "
+            "replications. Counts are per year.</p>"
+        )
+        sections.append("<h2>What was compared</h2>")
+        sections.append(
+            f"<p><b>Baseline:</b> {html.escape(base.name)} — "
+            f"{html.escape(base.scenario.description)}</p>"
+        )
+        for arm in experiment.others:
+            changes = changed_parameters(base, arm)
+            rows = (
+                "".join(
+                    f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(a))}</td>"
+                    f"<td>{html.escape(str(b))}</td></tr>"
+                    for k, a, b in changes
+                )
+                or "<tr><td colspan=3>no parameter differs from the baseline</td></tr>"
+            )
+            sections.append(
+                f"<h3>{html.escape(arm.name)}</h3><p>{html.escape(arm.scenario.description)}</p>"
+                "<table><thead><tr><th>setting</th><th>baseline</th><th>reform</th></tr></thead>"
+                f"<tbody>{rows}</tbody></table>"
+                f"<details><summary>scenario file</summary><pre>{html.escape(arm.text)}</pre>"
+                "</details>"
+            )
+        if not seeds:
+            sections.append("<p>No replication has finished yet.</p>")
+        else:
+            period = paired_table(experiment, seeds)
+            shown = period.drop(columns=["scope", "group", "year"])
+            shown = shown.assign(meaning=shown["outcome"].map(OUTCOMES))
+            sections.append("<h2>Differences over the whole run</h2>" + _table_html(shown))
+            yearly = paired_table(experiment, seeds, years="yearly")
+            if not yearly.empty:
+                sections.append(
+                    "<h2>Differences over time</h2>"
+                    f'<img alt="differences over time" src="{_time_plots(yearly)}">'
+                )
+            groups = paired_table(experiment, seeds, scopes=("region", "size_class"))
+            if not groups.empty:
+                sections.append("<h2>By region and size class</h2>")
+                for scope in ("region", "size_class"):
+                    if (groups["scope"] == scope).any():
+                        sections.append(
+                            f"<h3>{scope.replace('_', ' ')}</h3>"
+                            f'<img alt="by {scope}" src="{_group_plots(groups, scope)}">'
+                        )
+            maps = _maps(experiment, seeds)
+            if maps:
+                sections.append(
+                    "<h2>Change in use per municipality</h2><p>Mean change in centre "
+                    "admissions per year (reform − baseline), one dot per municipality at its "
+                    "centre point; red more use, blue less.</p>"
+                )
+                for name, image in maps:
+                    sections.append(f'<img alt="map {html.escape(name)}" src="{image}">')
+        page = (
+            "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+            f"<title>sfbsim report {html.escape(experiment.experiment_id)}</title>"
+            f"<style>{STYLE}</style></head><body>" + "\n".join(sections) + "</body></html>"
+        )
+        target = Path(target) if target is not None else Path(folder) / "report.html"
+        target.write_text(page, encoding="utf-8")
+        return target
+    finally:
+        experiment.close()

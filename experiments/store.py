@@ -1,0 +1,347 @@
+"""The durable results store: one embedded DuckDB database per output folder.
+
+Each replication is committed in its own transaction the moment it finishes, keyed by
+``(experiment_id, param_hash, seed)``. A run that is killed outright loses at most the
+replications still being computed: DuckDB replays its write-ahead log when the file is opened
+again, and ``--resume`` recomputes only the keys missing from ``runs``.
+
+Tables
+------
+experiments  experiment_id, kind (compare/sweep/sensitivity), created_at, spec (JSON),
+             code_version
+scenarios    experiment_id, name, role (baseline/reform/point), param_hash, scenario_text (the
+             file as written), scenario_json (the validated, merged scenario)
+runs         experiment_id, param_hash, seed, finished_at, seconds, code_version
+outcomes     experiment_id, param_hash, seed, scope, grp, year, outcome, value
+             (see experiments.outcomes: year 0 is the whole run)
+municipality experiment_id, param_hash, seed, kommunenummer, outcome, value
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+DB_NAME = "results.duckdb"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS experiments (
+    experiment_id VARCHAR PRIMARY KEY,
+    kind VARCHAR NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    spec VARCHAR NOT NULL,
+    code_version VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS scenarios (
+    experiment_id VARCHAR NOT NULL,
+    name VARCHAR NOT NULL,
+    role VARCHAR NOT NULL,
+    param_hash VARCHAR NOT NULL,
+    scenario_text VARCHAR NOT NULL,
+    scenario_json VARCHAR NOT NULL,
+    PRIMARY KEY (experiment_id, name)
+);
+CREATE TABLE IF NOT EXISTS runs (
+    experiment_id VARCHAR NOT NULL,
+    param_hash VARCHAR NOT NULL,
+    seed BIGINT NOT NULL,
+    finished_at TIMESTAMP NOT NULL,
+    seconds DOUBLE NOT NULL,
+    code_version VARCHAR NOT NULL,
+    PRIMARY KEY (experiment_id, param_hash, seed)
+);
+CREATE TABLE IF NOT EXISTS outcomes (
+    experiment_id VARCHAR NOT NULL,
+    param_hash VARCHAR NOT NULL,
+    seed BIGINT NOT NULL,
+    scope VARCHAR NOT NULL,
+    grp VARCHAR NOT NULL,
+    year INTEGER NOT NULL,
+    outcome VARCHAR NOT NULL,
+    value DOUBLE
+);
+CREATE TABLE IF NOT EXISTS municipality (
+    experiment_id VARCHAR NOT NULL,
+    param_hash VARCHAR NOT NULL,
+    seed BIGINT NOT NULL,
+    kommunenummer VARCHAR NOT NULL,
+    outcome VARCHAR NOT NULL,
+    value DOUBLE
+);
+"""
+
+
+class StoreError(ValueError):
+    """The store cannot be used as asked (the message says what to do instead)."""
+
+
+class Store:
+    """A results database (``DIR/results.duckdb``); one writer at a time."""
+
+    def __init__(self, path: Path | str, read_only: bool = False) -> None:
+        path = Path(path)
+        if path.is_dir() or path.suffix != ".duckdb":
+            path = path / DB_NAME
+        self.path = path
+        if read_only and not path.exists():
+            raise StoreError(f"no results database at {path}")
+        if not read_only:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as error:
+            raise StoreError(
+                f"cannot open {path}: {error}. Is another sfbsim process using this folder?"
+            ) from None
+        if not read_only:
+            self.con.execute(SCHEMA)
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # --- experiments ------------------------------------------------------------------------
+    def experiments(self) -> pd.DataFrame:
+        """Every experiment with its scenarios and how many replications are stored."""
+        return self.con.execute(
+            """
+            SELECT e.experiment_id, e.kind, e.created_at,
+                   (SELECT string_agg(s.name, ', ' ORDER BY s.role, s.name) FROM scenarios s
+                     WHERE s.experiment_id = e.experiment_id) AS scenarios,
+                   (SELECT count(*) FROM runs r WHERE r.experiment_id = e.experiment_id)
+                     AS runs,
+                   e.code_version
+            FROM experiments e ORDER BY e.created_at
+            """
+        ).df()
+
+    def experiment(self, experiment_id: str) -> dict | None:
+        row = self.con.execute(
+            "SELECT kind, created_at, spec, code_version FROM experiments WHERE experiment_id = ?",
+            [experiment_id],
+        ).fetchone()
+        if row is None:
+            return None
+        return {
+            "experiment_id": experiment_id,
+            "kind": row[0],
+            "created_at": row[1],
+            "spec": json.loads(row[2]),
+            "code_version": row[3],
+        }
+
+    def experiment_of_kind(self, kind: str) -> dict | None:
+        """The (single) experiment of this kind in the database, if any."""
+        row = self.con.execute(
+            "SELECT experiment_id FROM experiments WHERE kind = ? ORDER BY created_at DESC",
+            [kind],
+        ).fetchone()
+        return self.experiment(row[0]) if row else None
+
+    def create_experiment(
+        self,
+        experiment_id: str,
+        kind: str,
+        spec: dict,
+        code_version: str,
+        scenarios: list[dict],
+    ) -> None:
+        """Record an experiment and its scenarios (name, role, param_hash, text, json)."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self.con.execute(
+                "INSERT INTO experiments VALUES (?, ?, ?, ?, ?)",
+                [
+                    experiment_id,
+                    kind,
+                    dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                    json.dumps(spec, sort_keys=True),
+                    code_version,
+                ],
+            )
+            self._add_scenarios(experiment_id, scenarios)
+            self.con.execute("COMMIT")
+        except Exception:
+            self.con.execute("ROLLBACK")
+            raise
+
+    def add_scenarios(self, experiment_id: str, scenarios: list[dict]) -> None:
+        """Add scenarios not yet recorded (e.g. new sweep points)."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self._add_scenarios(experiment_id, scenarios)
+            self.con.execute("COMMIT")
+        except Exception:
+            self.con.execute("ROLLBACK")
+            raise
+
+    def _add_scenarios(self, experiment_id: str, scenarios: list[dict]) -> None:
+        for s in scenarios:
+            self.con.execute(
+                "INSERT INTO scenarios VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                [
+                    experiment_id,
+                    s["name"],
+                    s["role"],
+                    s["param_hash"],
+                    s.get("scenario_text", ""),
+                    s.get("scenario_json", ""),
+                ],
+            )
+
+    def scenarios(self, experiment_id: str) -> pd.DataFrame:
+        return self.con.execute(
+            "SELECT name, role, param_hash, scenario_text, scenario_json FROM scenarios "
+            "WHERE experiment_id = ? ORDER BY role, name",
+            [experiment_id],
+        ).df()
+
+    # --- replications -----------------------------------------------------------------------
+    def done(self, experiment_id: str) -> set[tuple[str, int]]:
+        """``(param_hash, seed)`` of every stored replication."""
+        rows = self.con.execute(
+            "SELECT param_hash, seed FROM runs WHERE experiment_id = ?", [experiment_id]
+        ).fetchall()
+        return {(h, int(s)) for h, s in rows}
+
+    def write_replication(
+        self,
+        experiment_id: str,
+        param_hash: str,
+        seed: int,
+        rows: pd.DataFrame,
+        municipality: pd.DataFrame,
+        seconds: float,
+        code_version: str,
+    ) -> None:
+        """Commit one replication's outcomes atomically (all of it or nothing)."""
+        key = [experiment_id, param_hash, int(seed)]
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for table in ("outcomes", "municipality", "runs"):
+                con.execute(
+                    f"DELETE FROM {table} WHERE experiment_id = ? AND param_hash = ? AND seed = ?",
+                    key,
+                )
+            con.register("_rows", rows)
+            con.execute(
+                "INSERT INTO outcomes SELECT ?, ?, ?, scope, grp, year, outcome, value FROM _rows",
+                key,
+            )
+            con.unregister("_rows")
+            if len(municipality):
+                con.register("_mun", municipality)
+                con.execute(
+                    "INSERT INTO municipality SELECT ?, ?, ?, kommunenummer, outcome, value "
+                    "FROM _mun",
+                    key,
+                )
+                con.unregister("_mun")
+            con.execute(
+                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?)",
+                [*key, dt.datetime.now(dt.UTC).replace(tzinfo=None), seconds, code_version],
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+    def outcomes(
+        self,
+        experiment_id: str,
+        years: str = "period",
+        scopes: tuple[str, ...] = ("national",),
+        seeds: list[int] | None = None,
+        outcomes: list[str] | None = None,
+    ) -> pd.DataFrame:
+        """Stored outcome rows of finished replications.
+
+        ``years``: ``period`` (year 0, the whole run), ``yearly`` (each calendar year) or
+        ``all``.
+        """
+        where = ["o.experiment_id = ?"]
+        params: list[Any] = [experiment_id]
+        if years == "period":
+            where.append("o.year = 0")
+        elif years == "yearly":
+            where.append("o.year <> 0")
+        where.append(f"o.scope IN ({', '.join('?' for _ in scopes)})")
+        params.extend(scopes)
+        if seeds is not None:
+            where.append("o.seed IN (SELECT unnest(?))")
+            params.append([int(s) for s in seeds])
+        if outcomes is not None:
+            where.append("o.outcome IN (SELECT unnest(?))")
+            params.append(list(outcomes))
+        return self.con.execute(
+            "SELECT o.param_hash, o.seed, o.scope, o.grp, o.year, o.outcome, o.value "
+            "FROM outcomes o JOIN runs r USING (experiment_id, param_hash, seed) "
+            f"WHERE {' AND '.join(where)}",
+            params,
+        ).df()
+
+    def municipality(self, experiment_id: str, seeds: list[int] | None = None) -> pd.DataFrame:
+        params: list[Any] = [experiment_id]
+        extra = ""
+        if seeds is not None:
+            extra = " AND seed IN (SELECT unnest(?))"
+            params.append([int(s) for s in seeds])
+        return self.con.execute(
+            "SELECT param_hash, seed, kommunenummer, outcome, value FROM municipality "
+            f"WHERE experiment_id = ?{extra}",
+            params,
+        ).df()
+
+    # --- export -----------------------------------------------------------------------------
+    def export(self, experiment_id: str, folder: Path, fmt: str = "parquet") -> list[Path]:
+        """Write the experiment's tables to ``folder`` as Parquet or CSV; return the files."""
+        if fmt not in ("parquet", "csv"):
+            raise StoreError(f"unknown format {fmt!r}; use parquet or csv")
+        if self.experiment(experiment_id) is None:
+            raise StoreError(f"no experiment {experiment_id!r} in {self.path}")
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        queries = {
+            "outcomes": "SELECT s.name AS scenario, s.role, o.* EXCLUDE (experiment_id) "
+            "FROM outcomes o JOIN scenarios s USING (experiment_id, param_hash) "
+            "WHERE o.experiment_id = $id ORDER BY s.name, o.seed, o.scope, o.grp, o.year, "
+            "o.outcome",
+            "municipality": "SELECT s.name AS scenario, m.* EXCLUDE (experiment_id) "
+            "FROM municipality m JOIN scenarios s USING (experiment_id, param_hash) "
+            "WHERE m.experiment_id = $id ORDER BY s.name, m.seed, m.kommunenummer",
+            "runs": "SELECT * EXCLUDE (experiment_id) FROM runs WHERE experiment_id = $id "
+            "ORDER BY param_hash, seed",
+            "scenarios": "SELECT * EXCLUDE (experiment_id) FROM scenarios "
+            "WHERE experiment_id = $id ORDER BY role, name",
+        }
+        written = []
+        for name, query in queries.items():
+            frame = self.con.execute(query, {"id": experiment_id}).df()
+            target = folder / f"{experiment_id}-{name}.{fmt}"
+            if fmt == "parquet":
+                frame.to_parquet(target, index=False)
+            else:
+                frame.to_csv(target, index=False, lineterminator="\n")
+            written.append(target)
+        return written
+
+
+def find_databases(path: Path) -> list[Path]:
+    """``path`` itself if it is a database, else every results database beneath it."""
+    path = Path(path)
+    if path.is_file():
+        return [path]
+    if (path / DB_NAME).is_file():
+        return [path / DB_NAME]
+    return sorted(path.rglob(DB_NAME))

@@ -1,0 +1,279 @@
+"""The app without a browser: levers, the live run, the paired helper, and the components
+rendered with solara.render (the browser tests are in test_app_browser.py)."""
+
+from __future__ import annotations
+
+import ipyvuetify as v
+import numpy as np
+import pandas as pd
+import pytest
+import solara
+from matplotlib.figure import Figure
+
+from viz import server
+from viz.compare import CompareResults, Comparison, compare, table_html
+from viz.explore import (
+    ExplorePage,
+    ExploreRun,
+    RunStatus,
+    charts_figure,
+    explore_run,
+    lever_inputs,
+    map_figure,
+    region_table_html,
+)
+from viz.levers import (
+    CURRENT_LEVERS,
+    LeverError,
+    lever_scenario,
+    municipality_choices,
+)
+from viz.paired import OUTCOMES, paired_differences, summarise, t_interval, yearly_bands
+
+
+# --- levers ---------------------------------------------------------------------------------
+def test_default_levers_are_the_baseline_for_two_years():
+    scenario = lever_scenario()
+    assert scenario.levers.intake_meeting_days == ["tue", "thu"]
+    assert scenario.levers.weekend_policy is None
+    assert (scenario.run.years, scenario.run.seed) == (2, 1)
+    assert scenario.new_centres == []
+
+
+def test_levers_become_a_scenario_with_a_new_centre():
+    label = next(k for k, n in municipality_choices().items() if n == "5501")
+    scenario = lever_scenario(
+        {
+            "weekend_policy": "all weekends closed",
+            "copay_multiplier": 0.5,
+            "units_multiplier": 1.5,
+            "intake_meeting_days": "Mon, wed;fri",
+            "duty_to_assist": True,
+            "information_campaign": 0.4,
+            "new_centre": label,
+            "seed": " 9 ",
+            "years": 3,
+        }
+    )
+    levers = scenario.levers
+    assert levers.weekend_policy == "all_weekends_closed"
+    assert levers.intake_meeting_days == ["mon", "wed", "fri"]
+    assert (levers.copay_multiplier, levers.units_multiplier) == (0.5, 1.5)
+    assert levers.duty_to_assist and levers.information_campaign == 0.4
+    assert (scenario.run.seed, scenario.run.years) == (9, 3)
+    assert [c.kommunenummer for c in scenario.new_centres] == ["5501"]
+
+
+def test_bad_levers_are_listed_not_raised_as_tracebacks():
+    with pytest.raises(LeverError) as error:
+        lever_scenario(
+            {
+                "intake_meeting_days": "tue, someday",
+                "seed": "abc",
+                "copay_multiplier": -1,
+                "new_centre": "Atlantis (9999)",
+            }
+        )
+    text = str(error.value)
+    assert "intake meeting days: someday" in text
+    assert "seed: 'abc' is not a whole number" in text
+    assert "copay_multiplier" in text and "greater than or equal to 0" in text
+    assert "Atlantis" in text
+    assert len(error.value.messages) == 4
+
+
+def test_lever_inputs_cover_the_issue_levers():
+    assert set(lever_inputs()) == {
+        "weekend_policy",
+        "copay_multiplier",
+        "units_multiplier",
+        "intake_meeting_days",
+        "duty_to_assist",
+        "information_campaign",
+        "new_centre",
+        "seed",
+        "years",
+    }
+    # every default is accepted by ExploreRun (SolaraViz calls it with these on Reset)
+    run = ExploreRun(**{k: spec["value"] for k, spec in lever_inputs().items()})
+    assert run.error is None
+
+
+# --- the live run ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def stepped() -> ExploreRun:
+    run = ExploreRun(years=1, units_multiplier=0.8)
+    for _ in range(60):
+        run.step()
+    return run
+
+
+def test_explore_run_steps_days_and_keeps_history(stepped):
+    assert stepped.day == stepped.time == 60
+    assert stepped.running
+    history = stepped.history_frame()
+    assert history["day"].tolist() == list(range(61))
+    assert history["admissions"].is_monotonic_increasing
+    assert history["admissions"].iloc[-1] > 0
+    assert history["occupancy"].iloc[-1] > 0
+
+
+def test_region_table_adds_up_to_norway(stepped):
+    table = stepped.region_frame().set_index("region")
+    assert set(table.index) == {"nord", "midt", "vest", "sør", "øst", "oslo", "Norway"}
+    regions = table.drop(index="Norway")
+    assert table.loc["Norway", "admissions"] == regions["admissions"].sum()
+    assert table.loc["Norway", "cases"] == stepped.model.recorder.counts[..., 0].sum()
+    html = region_table_html(stepped)
+    assert "sfb-region-table" in html and "Norway" in html
+
+
+def test_figures_draw_for_a_run_and_for_bad_levers(stepped):
+    for colour in ("referrals", "consent_refusals"):
+        assert isinstance(map_figure(stepped, colour), Figure)
+    assert isinstance(charts_figure(stepped), Figure)
+    bad = ExploreRun(intake_meeting_days="nope")
+    assert bad.error and "intake meeting days" in bad.error
+    bad.step()  # a run that could not be built does nothing
+    assert bad.day == 0 and not bad.running
+    assert isinstance(map_figure(bad), Figure) and isinstance(charts_figure(bad), Figure)
+    region_table_html(bad)
+
+
+def test_a_run_reaches_its_end_and_stops():
+    run = ExploreRun(years=1)
+    steps = 0
+    while run.running and steps < 400:
+        run.step()
+        steps += 1
+    assert not run.running
+    assert run.day == run.model.calendar.n_days
+
+
+def test_new_centre_is_on_the_map_when_the_model_has_it():
+    label = next(k for k, n in municipality_choices().items() if n == "5501")
+    run = ExploreRun(new_centre=label, years=1)
+    assert run.error is None, run.error
+    centres = run.centre_frame()
+    assert "new_5501" in set(centres["centre_id"])
+
+
+# --- components -----------------------------------------------------------------------------
+def test_explore_page_renders_steps_and_resets_without_a_browser():
+    box, rc = solara.render(solara.AppLayout(children=[ExplorePage()]), handle_error=False)
+    try:
+        status = rc.find(v.Html, class_="sfb-status")
+        assert "Day 0 of 730" in status.widget.children[0]
+        rc.find(v.Btn, children=["Step"]).widget.click()
+        status = rc.find(v.Html, class_="sfb-status")
+        assert "Day 31 of 730" in status.widget.children[0]
+        assert explore_run.value.day == 31
+        rc.find(v.Btn, children=["Reset"]).widget.click()
+        assert explore_run.value.day == 0
+        assert "Day 0 of" in rc.find(v.Html, class_="sfb-status").widget.children[0]
+    finally:
+        rc.close()
+
+
+def test_run_status_shows_a_message_for_bad_levers():
+    box, rc = solara.render(RunStatus(ExploreRun(seed="x")), handle_error=False)
+    try:
+        text = str(box.children)
+        assert "seed: 'x' is not a whole number" in text
+        assert "Traceback" not in text
+    finally:
+        rc.close()
+
+
+# --- paired replications ---------------------------------------------------------------------
+def test_t_interval():
+    mean, low, high = t_interval(np.array([1.0, 2.0, 3.0]))
+    assert mean == 2.0
+    assert (low, high) == pytest.approx((2 - 2.4843, 2 + 2.4843), abs=1e-3)
+    assert np.isnan(t_interval(np.array([4.0]))[1])
+    assert np.isnan(t_interval(np.array([]))[0])
+
+
+def synthetic_results() -> pd.DataFrame:
+    rows = []
+    for seed in (1, 2, 3):
+        for year in (2025, 2026):
+            for arm, shift in (("baseline", 0.0), ("reform", float(seed))):
+                row = {"arm": arm, "seed": seed, "year": year}
+                row.update({o: 10.0 + seed + shift for o in OUTCOMES})
+                rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def test_paired_differences_are_per_seed():
+    results = synthetic_results()
+    diffs = paired_differences(results, by_year=True)
+    assert diffs.set_index(["seed", "year"])["admissions"].to_dict() == {
+        (1, 2025): 1.0,
+        (1, 2026): 1.0,
+        (2, 2025): 2.0,
+        (2, 2026): 2.0,
+        (3, 2025): 3.0,
+        (3, 2026): 3.0,
+    }
+    table = summarise(results).set_index("outcome")
+    assert table.loc["Admissions", "difference"] == pytest.approx(4.0)  # two years summed
+    assert table.loc["Residential occupancy", "difference"] == pytest.approx(2.0)  # mean
+    bands = yearly_bands(results)
+    assert set(bands["year"]) == {2025, 2026}
+
+
+def test_compare_runs_paired_seeds_and_renders():
+    comparison = compare(
+        "baseline", CURRENT_LEVERS, 2, 1, "3", levers={"duty_to_assist": True, "years": 1}
+    )
+    assert isinstance(comparison, Comparison)
+    assert comparison.seeds == (3, 4)
+    results = comparison.results
+    assert sorted(results.groupby("arm")["seed"].unique().map(list).to_dict()["reform"]) == [3, 4]
+    # same seeds, same cases: the draws of cases do not depend on the levers
+    cases = results.pivot_table(index="seed", columns="arm", values="cases")
+    assert (cases["baseline"] == cases["reform"]).all()
+    csv = comparison.results_csv()
+    assert csv.splitlines()[0].startswith("baseline_scenario,reform_scenario,arm,seed,year")
+    assert "95 % CI low" in table_html(comparison)
+    box, rc = solara.render(CompareResults(comparison), handle_error=False)
+    rc.close()
+
+
+def test_compare_reports_bad_choices():
+    with pytest.raises(LeverError) as error:
+        compare("no-such-scenario", CURRENT_LEVERS, 2, 1, "-1", levers={"seed": "x"})
+    text = str(error.value)
+    assert "first seed" in text and "baseline:" in text and "reform: seed" in text
+    with pytest.raises(LeverError, match="start in the same year"):
+        compare("history", "baseline", 2, 1, "1")
+
+
+# --- server ---------------------------------------------------------------------------------
+def test_server_listens_on_localhost_and_stays_offline():
+    args = server.solara_arguments()
+    assert args[:2] == ["run", "viz.app"]
+    assert args[args.index("--host") + 1] == "127.0.0.1"
+    assert args[args.index("--port") + 1] == "8765"
+    assert "--no-check-version" in args and "--production" in args
+    env = server.offline_environment({})
+    assert env["SOLARA_ASSETS_PROXY"] == "True"
+    assert env["SOLARA_ASSETS_CDN"].startswith("http://127.0.0.1:")
+    assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
+
+
+def test_bundled_assets_hold_the_page_scripts():
+    """solara-assets puts Solara's JavaScript where the assets proxy serves it from."""
+    import solara.server.settings as settings
+
+    cdn = settings.assets.proxy_cache_dir
+    assert (cdn / "requirejs@2.3.6" / "require.js").exists()
+    assert any((cdn / "@widgetti").glob("solara-vuetify-app@*/dist/solara-vuetify-app*.js"))
+
+
+def test_app_module_has_two_pages():
+    import viz.app
+
+    assert [r.label for r in viz.app.routes] == ["Explore", "Compare"]
+    assert [r.path for r in viz.app.routes] == ["/", "compare"]

@@ -1,0 +1,230 @@
+"""The app in a real browser: Debian's chromium driven by pytest-playwright.
+
+The tests start the app's server themselves (``python -m viz.server``) on a free loopback port,
+load each page, change a lever, run, and check that the charts and tables change and that no
+request leaves this machine. Screenshots go to ``test-artifacts/``.
+
+No browser is downloaded: the tests use /usr/bin/chromium (``apt-get install chromium``;
+``.ci/run`` does it). Without it they skip locally and fail under CI (the CI variable is set).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TIMEOUT_MS = 60_000
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args() -> dict:
+    """pytest-playwright launches Debian's chromium (never a downloaded browser)."""
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing: install it with `apt-get install chromium`"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs the browser tests to run: {message}", pytrace=False)
+        pytest.skip(message)
+    return {"executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS, "headless": True}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args() -> dict:
+    return {"viewport": {"width": 1400, "height": 1000}, "accept_downloads": True}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(browser_type_launch_args):  # noqa: ARG001 - skip/fail before starting a server
+    """The app on a free loopback port; stopped after the module."""
+    port = free_port()
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = open(ARTIFACTS / "server.log", "w", encoding="utf-8")  # noqa: SIM115
+    process = subprocess.Popen(
+        [sys.executable, "-m", "viz.server", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    try:
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"the app's server exited ({process.returncode}); see server.log")
+            try:
+                with urllib.request.urlopen(url + "/", timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("the app's server did not answer within 90 s; see server.log")
+            time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+    text = (ARTIFACTS / "server.log").read_text(encoding="utf-8")
+    assert "Could not load URL" not in text, "an asset was missing from the bundled assets"
+    assert "Traceback" not in text, "the server logged a traceback; see server.log"
+
+
+class Requests:
+    """Every host a page asked for (requests and websockets) and every failed request."""
+
+    def __init__(self, page) -> None:
+        self.hosts: set[str] = set()
+        self.failed: list[str] = []
+        page.on("request", lambda r: self._add(r.url))
+        page.on("websocket", lambda ws: self._add(ws.url))
+        page.on("requestfailed", lambda r: self.failed.append(r.url))
+
+    def _add(self, url: str) -> None:
+        parsed = urlparse(url)
+        if parsed.scheme not in ("data", "blob"):
+            self.hosts.add(parsed.hostname or "")
+
+    def assert_local(self) -> None:
+        assert self.hosts <= {"127.0.0.1", "localhost"}, f"requests left localhost: {self.hosts}"
+        assert not self.failed, f"failed requests: {self.failed}"
+
+
+def status(page) -> str:
+    return page.locator(".sfb-status").inner_text()
+
+
+def region_table(page) -> str:
+    return page.locator("table.sfb-region-table").inner_text()
+
+
+def chart_src(page) -> str:
+    return page.locator(".sfb-charts img").first.get_attribute("src") or ""
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_explore_page_levers_run_and_sessions(server, page, browser):
+    page.set_default_timeout(TIMEOUT_MS)
+    requests = Requests(page)
+    page.goto(server + "/")
+    page.locator(".sfb-status").wait_for()
+    assert "Day 0 of 730" in status(page)
+    page.locator("table.sfb-region-table").wait_for()
+    page.locator(".sfb-map img").first.wait_for()
+    table_before, chart_before = region_table(page), chart_src(page)
+    shot(page, "explore-initial")
+
+    # change levers: duty to assist on, another seed; Reset applies them
+    page.get_by_label("Duty to assist (Bufetat queues, never refuses)").check(force=True)
+    seed = page.get_by_label("Seed")
+    seed.fill("7")
+    seed.press("Enter")
+    page.get_by_role("button", name="Reset").click()
+    page.get_by_text("duty to assist: yes").wait_for()
+    page.get_by_text("seed 7").wait_for()
+
+    # run: two steps of 31 days each
+    page.get_by_role("button", name="Step").click()
+    page.get_by_text("Day 31 of").wait_for()
+    page.get_by_role("button", name="Step").click()
+    page.get_by_text("Day 62 of").wait_for()
+    page.wait_for_function(
+        "before => document.querySelector('table.sfb-region-table').innerText !== before",
+        arg=table_before,
+    )
+    assert region_table(page) != table_before
+    assert chart_src(page) != chart_before
+    shot(page, "explore-after-steps")
+
+    # the map's colour can be switched
+    page.get_by_role("button", name="consent refusals / 1,000").click()
+    page.get_by_text("consent refusals / 1,000").first.wait_for()
+
+    # another browser session has its own model, still at day 0
+    other = browser.new_page()
+    try:
+        other.set_default_timeout(TIMEOUT_MS)
+        other.goto(server + "/")
+        other.locator(".sfb-status").wait_for()
+        assert "Day 0 of" in status(other)
+    finally:
+        other.close()
+    assert "Day 62 of" in status(page)
+
+    # a bad lever value gives a message, not a traceback
+    days = page.get_by_label("Intake meeting days (mon-fri, comma-separated)")
+    days.fill("tue, someday")
+    days.press("Enter")
+    page.get_by_role("button", name="Reset").click()
+    error = page.locator(".sfb-error")
+    error.wait_for()
+    assert "intake meeting days" in error.inner_text()
+    assert "Traceback" not in page.locator("body").inner_text()
+    shot(page, "explore-bad-lever")
+    requests.assert_local()
+
+
+def test_compare_page_runs_paired_replications(server, page):
+    page.set_default_timeout(TIMEOUT_MS)
+    requests = Requests(page)
+    page.goto(server + "/")
+    page.locator(".sfb-status").wait_for()
+    # the reform is the current levers: the duty to assist
+    page.get_by_label("Duty to assist (Bufetat queues, never refuses)").check(force=True)
+    page.get_by_role("button", name="Reset").click()
+    page.get_by_text("duty to assist: yes").wait_for()
+    page.get_by_role("tab", name="Compare").click()
+    page.get_by_role("button", name="Run comparison").wait_for()
+    page.wait_for_url("**/compare")
+    shot(page, "compare-initial")
+
+    page.get_by_role("button", name="Run comparison").click()
+    table = page.locator("table.sfb-compare-table")
+    table.wait_for(timeout=120_000)
+    text = table.inner_text()
+    assert "Admissions" in text and "95 % CI low" in text
+    assert page.locator(".sfb-compare-results img").count() >= 1
+    shot(page, "compare-results")
+
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download runs (CSV)").click()
+    path = download_info.value.path()
+    header = Path(path).read_text(encoding="utf-8").splitlines()[0]
+    assert header.startswith("baseline_scenario,reform_scenario,arm,seed,year")
+    requests.assert_local()

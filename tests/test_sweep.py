@@ -1,0 +1,101 @@
+"""Sweeps and sensitivity analysis on the experiment machinery."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from experiments.compare import ExperimentError
+from experiments.reforms_cli import app
+from experiments.sweep import grid_points, lhs_points, parse_spec
+
+runner = CliRunner()
+
+
+def test_lever_specs_and_designs():
+    grid = grid_points(
+        [
+            parse_spec("units_multiplier=1,1.5", False),
+            parse_spec("duty_to_assist=false,true", False),
+        ]
+    )
+    assert len(grid) == 4 and {"levers.units_multiplier", "levers.duty_to_assist"} == set(grid[0])
+    days = parse_spec("intake_meeting_days=mon+wed,tue", False)
+    assert days.values == [["mon", "wed"], ["tue"]]
+    lhs = lhs_points(
+        [parse_spec("units_multiplier=0.5:2", True), parse_spec("summer_closure_weeks=0:4", True)],
+        10,
+        0,
+    )
+    assert len(lhs) == 10
+    assert all(0.5 <= p["levers.units_multiplier"] <= 2 for p in lhs)
+    assert all(isinstance(p["levers.summer_closure_weeks"], int) for p in lhs)
+    assert parse_spec("parameters.beta_familiarity=0:3", True).section == "parameters"
+    with pytest.raises(ExperimentError, match="unknown lever"):
+        parse_spec("warp_drive=1,2", False)
+
+
+def test_grid_sweep_writes_one_row_per_point_and_outcome(tmp_path):
+    out = tmp_path / "sweep"
+    result = runner.invoke(
+        app,
+        [
+            "sweep",
+            "baseline",
+            "--lever",
+            "units_multiplier=1,1.5",
+            "--years",
+            "1",
+            "--reps",
+            "2",
+            "--out",
+            str(out),
+            "--workers",
+            "0",
+            "--quiet",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "sweep.csv")
+    assert set(table["point"]) == {"p0000", "p0001"}
+    assert "units_multiplier" in table.columns
+    same = table[(table["units_multiplier"] == 1.0)]
+    assert (same["diff_mean"].dropna() == 0).all()  # the baseline point: exactly zero
+
+
+def test_sensitivity_morris(tmp_path):
+    out = tmp_path / "sens"
+    result = runner.invoke(
+        app,
+        [
+            "sensitivity",
+            "baseline",
+            "--lever",
+            "units_multiplier=0.5:1.5",
+            "--lever",
+            "information_campaign=0:1",
+            "--method",
+            "morris",
+            "--samples",
+            "2",
+            "--years",
+            "1",
+            "--out",
+            str(out),
+            "--workers",
+            "0",
+            "--quiet",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "sensitivity.csv")
+    assert list(table["lever"]) == ["units_multiplier", "information_campaign"]
+    assert {"mu_star", "sigma"} <= set(table.columns)
+
+
+def test_unknown_sweep_lever_exits_2(tmp_path):
+    result = runner.invoke(
+        app, ["sweep", "baseline", "--lever", "warp_drive=1,2", "--out", str(tmp_path / "x")]
+    )
+    assert result.exit_code == 2 and "warp_drive" in result.output

@@ -1,0 +1,306 @@
+"""Compare page: a baseline and a reform run with K paired replications (same seeds), their
+differences with 95 % t-interval bands, the comparison table, and the results as CSV."""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import solara  # noqa: E402
+import solara.lab  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from experiments.scenario_files import ScenarioError, load_scenario, shipped_scenarios  # noqa: E402
+from model.parameters import Scenario  # noqa: E402
+from viz.explore import Figure_, explore_run  # noqa: E402
+from viz.levers import CURRENT_LEVERS, LeverError, bundled_data, lever_scenario  # noqa: E402
+from viz.paired import OUTCOMES, run_paired, summarise, yearly_bands  # noqa: E402
+
+BAND_OUTCOMES = ("admissions", "occupancy", "wait_days_p50", "intake_refusals")
+"""The outcomes drawn with CI bands (all are in the table and the CSV)."""
+
+
+def scenario_choices() -> list[str]:
+    """The shipped scenario files, then the levers set on the Explore page."""
+    return [*shipped_scenarios(), CURRENT_LEVERS]
+
+
+def resolve_choice(choice: str, levers: dict | None) -> Scenario:
+    """A shipped scenario by name, or the current levers on top of the baseline.
+
+    Raises LeverError with readable messages.
+    """
+    if choice == CURRENT_LEVERS:
+        return lever_scenario(levers or {})
+    try:
+        return load_scenario(choice, bundled_data())
+    except ScenarioError as error:
+        raise LeverError(error.messages) from None
+
+
+@dataclasses.dataclass(frozen=True)
+class Comparison:
+    """What one press of 'Run comparison' produced."""
+
+    baseline: str
+    reform: str
+    seeds: tuple[int, ...]
+    years: int
+    results: pd.DataFrame
+    table: pd.DataFrame
+    bands: pd.DataFrame
+
+    def results_csv(self) -> str:
+        frame = self.results.copy()
+        frame.insert(0, "reform_scenario", self.reform)
+        frame.insert(0, "baseline_scenario", self.baseline)
+        return frame.to_csv(index=False, lineterminator="\n")
+
+    def table_csv(self) -> str:
+        return self.table.to_csv(index=False, lineterminator="\n")
+
+
+def compare(
+    baseline_choice: str,
+    reform_choice: str,
+    replications: int,
+    years: int,
+    first_seed: str,
+    levers: dict | None = None,
+    progress=None,
+) -> Comparison:
+    """Run the comparison (LeverError for unusable choices)."""
+    messages = []
+    try:
+        seed = int(str(first_seed).strip())
+        if seed < 0:
+            raise ValueError
+    except ValueError:
+        messages.append(f"first seed: {first_seed!r} is not a whole number of 0 or more")
+        seed = 0
+    if not 1 <= int(replications) <= 100:
+        messages.append(f"replications: {replications} is out of range; allowed: 1 to 100")
+    if not 1 <= int(years) <= 50:
+        messages.append(f"years: {years} is out of range; allowed: 1 to 50")
+    scenarios = {}
+    for arm, choice in (("baseline", baseline_choice), ("reform", reform_choice)):
+        try:
+            scenarios[arm] = resolve_choice(choice, levers)
+        except LeverError as error:
+            messages.extend(f"{arm}: {m}" for m in error.messages)
+    if len(scenarios) == 2 and (
+        scenarios["baseline"].run.start_year != scenarios["reform"].run.start_year
+    ):
+        messages.append(
+            f"the baseline starts in {scenarios['baseline'].run.start_year} and the reform in "
+            f"{scenarios['reform'].run.start_year}: choose two scenarios that start"
+            " in the same year"
+        )
+    if messages:
+        raise LeverError(messages)
+    seeds = list(range(seed, seed + int(replications)))
+    results = run_paired(
+        scenarios["baseline"], scenarios["reform"], bundled_data(), seeds, int(years), progress
+    )
+    return Comparison(
+        baseline=baseline_choice,
+        reform=reform_choice,
+        seeds=tuple(seeds),
+        years=int(years),
+        results=results,
+        table=summarise(results),
+        bands=yearly_bands(results),
+    )
+
+
+def bands_figure(comparison: Comparison) -> Figure:
+    """Reform minus baseline per year: mean paired difference with its 95 % band."""
+    fig = Figure(figsize=(7.5, 5.0), dpi=90, layout="constrained")
+    axes = fig.subplots(2, 2).ravel()
+    for ax, outcome in zip(axes, BAND_OUTCOMES, strict=True):
+        band = comparison.bands[comparison.bands["outcome"] == outcome]
+        scale = 100.0 if outcome == "occupancy" else 1.0
+        years = band["year"].to_numpy()
+        ax.axhline(0, color="black", linewidth=0.8)
+        ax.fill_between(
+            years,
+            scale * band["ci_low"].to_numpy(dtype=float),
+            scale * band["ci_high"].to_numpy(dtype=float),
+            alpha=0.25,
+            color="tab:blue",
+            label="95 % CI",
+        )
+        ax.plot(years, scale * band["mean"], marker="o", color="tab:blue", label="mean")
+        unit = " (percentage points)" if outcome == "occupancy" else ""
+        ax.set_title(f"{OUTCOMES[outcome]}{unit}", fontsize=9)
+        ax.set_xticks(years)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
+    fig.suptitle(
+        f"Reform minus baseline per year ({len(comparison.seeds)} paired replications)",
+        fontsize=10,
+    )
+    return fig
+
+
+def table_html(comparison: Comparison) -> str:
+    """The comparison table as HTML."""
+    table = comparison.table.copy()
+
+    def fmt(value: float, outcome: str, unit: str) -> str:
+        if pd.isna(value):
+            return "–"
+        if outcome == OUTCOMES["occupancy"]:
+            return f"{100 * value:.1f} {unit}"
+        return f"{value:,.1f}"
+
+    for column in ("baseline", "reform", "difference", "ci_low", "ci_high"):
+        unit = "%" if column in ("baseline", "reform") else "pp"
+        table[column] = [
+            fmt(v, o, unit) for v, o in zip(table[column], table["outcome"], strict=True)
+        ]
+    table["relative"] = [
+        "–" if pd.isna(v) or not np.isfinite(v) else f"{v:+.1%}" for v in table["relative"]
+    ]
+    table = table.rename(
+        columns={
+            "ci_low": "95 % CI low",
+            "ci_high": "95 % CI high",
+            "difference": "difference (reform − baseline)",
+            "baseline": "baseline (mean)",
+            "reform": "reform (mean)",
+        }
+    )
+    return table.to_html(index=False, classes="sfb-compare-table", border=0)
+
+
+TABLE_STYLE = """
+.sfb-compare-table { border-collapse: collapse; font-size: 13px; }
+.sfb-compare-table th, .sfb-compare-table td { padding: 2px 8px; text-align: right; }
+.sfb-compare-table th:first-child, .sfb-compare-table td:first-child { text-align: left; }
+"""
+
+# --- per-session state ---------------------------------------------------------------------
+baseline_choice = solara.reactive("baseline")
+reform_choice = solara.reactive(CURRENT_LEVERS)
+replications = solara.reactive(5)
+years = solara.reactive(3)
+first_seed = solara.reactive("1")
+message = solara.reactive("")
+
+
+@solara.lab.task(prefer_threaded=True)
+def comparison_task(
+    baseline: str, reform: str, k: int, n_years: int, seed: str, levers: dict
+) -> Comparison | None:
+    """Runs in a thread; reports progress; a bad choice becomes a message."""
+    message.set("")
+
+    def progress(done: int, total: int) -> None:
+        comparison_task.progress = 100.0 * done / total
+
+    comparison_task.progress = 0.0
+    try:
+        return compare(baseline, reform, k, n_years, seed, levers, progress)
+    except LeverError as error:
+        message.set("; ".join(error.messages))
+    except (ValueError, KeyError) as error:
+        message.set(f"The comparison could not run: {error}")
+    return None
+
+
+@solara.component
+def CompareControls():
+    choices = scenario_choices()
+    with solara.Card("Scenarios", classes=["sfb-compare-controls"]):
+        solara.Select("Baseline", value=baseline_choice, values=choices)
+        solara.Select("Reform", value=reform_choice, values=choices)
+        solara.SliderInt(
+            f"Replications (paired seeds): {replications.value}",
+            value=replications,
+            min=2,
+            max=20,
+        )
+        solara.SliderInt(f"Years: {years.value}", value=years, min=1, max=10)
+        solara.InputText("First seed", value=first_seed)
+        solara.Text(
+            f"'{CURRENT_LEVERS}' uses the levers of the Explore page's last Reset on top of "
+            "the baseline file."
+        )
+
+        def run() -> None:
+            comparison_task(
+                baseline_choice.value,
+                reform_choice.value,
+                replications.value,
+                years.value,
+                first_seed.value,
+                dict(explore_run.value.settings),
+            )
+
+        solara.Button(
+            "Run comparison",
+            color="primary",
+            on_click=run,
+            disabled=comparison_task.pending,
+            classes=["sfb-run-compare"],
+        )
+        if comparison_task.pending:
+            solara.ProgressLinear(comparison_task.progress or True)
+            solara.Text(f"Running {2 * replications.value} simulations …")
+
+
+@solara.component
+def CompareResults(comparison: Comparison):
+    with solara.Column(classes=["sfb-compare-results"]):
+        solara.HTML(
+            tag="p",
+            unsafe_innerHTML=(
+                f"<b>{html.escape(comparison.reform)}</b> compared with "
+                f"<b>{html.escape(comparison.baseline)}</b>: {len(comparison.seeds)} paired "
+                f"replications (seeds {comparison.seeds[0]}–{comparison.seeds[-1]}), "
+                f"{comparison.years} years each. Differences are reform minus baseline; bands "
+                "and intervals are 95 % t-intervals over the seeds."
+            ),
+        )
+        Figure_(bands_figure, comparison)
+        solara.Style(TABLE_STYLE)
+        solara.HTML(tag="div", unsafe_innerHTML=table_html(comparison))
+        with solara.Row():
+            solara.FileDownload(
+                comparison.results_csv(),
+                filename="sfbsim-comparison-runs.csv",
+                label="Download runs (CSV)",
+            )
+            solara.FileDownload(
+                comparison.table_csv(),
+                filename="sfbsim-comparison-table.csv",
+                label="Download table (CSV)",
+            )
+
+
+@solara.component
+def ComparePage():
+    solara.Title("sfbsim · Compare")
+    with solara.Sidebar():
+        CompareControls()
+    with solara.Column(style={"padding": "12px"}):
+        solara.HTML(tag="h2", unsafe_innerHTML="Compare a baseline and a reform")
+        if message.value:
+            solara.Error(message.value, classes=["sfb-error"])
+        if comparison_task.error:
+            solara.Error(f"The comparison failed: {comparison_task.exception}")
+        result = comparison_task.value if comparison_task.finished else None
+        if result is None and comparison_task.pending:
+            result = comparison_task.latest
+        if result is not None:
+            CompareResults(result)
+        elif not comparison_task.pending and not message.value:
+            solara.Info("Choose two scenarios and press 'Run comparison'.")

@@ -1,0 +1,543 @@
+"""Explore page: Mesa's SolaraViz around one live national run per browser session.
+
+SolaraViz re-creates its model as ``type(model)(**levers)`` on Reset, so the model it holds is an
+``ExploreRun``: it takes the side panel's lever values, validates them (a bad value becomes a
+message, never an exception), builds the SfbModel the levers describe and steps it one day at a
+time, keeping a small daily history for the charts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import solara  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from mesa.visualization.utils import update_counter  # noqa: E402
+from solara.toestand import KernelStoreFactory  # noqa: E402
+
+from experiments.runner import build_model  # noqa: E402
+from model.model import SfbModel  # noqa: E402
+from model.outputs import DAILY_COLUMNS, METRIC_INDEX  # noqa: E402
+from viz.levers import (  # noqa: E402
+    DEFAULTS,
+    NO_NEW_CENTRE,
+    WEEKEND_CHOICES,
+    LeverError,
+    bundled_data,
+    lever_scenario,
+    municipality_choices,
+)
+
+HISTORY = (
+    "day",
+    "admissions",
+    "intake_refusals",
+    "consent_refusals",
+    "occupancy",
+    "waiting",
+    "wait_p50",
+)
+"""Columns of the daily history an ExploreRun keeps (cumulative counts; state of the day)."""
+
+MAP_COLOURS = {
+    "referrals / 1,000 children": "referrals",
+    "consent refusals / 1,000": "consent_refusals",
+}
+
+
+class ExploreRun:
+    """One session's run: lever values in, a stepping SfbModel (or a message) out.
+
+    Duck-typed for SolaraViz: ``step()``, ``running`` and ``time``.
+    """
+
+    def __init__(
+        self,
+        weekend_policy: str = DEFAULTS["weekend_policy"],
+        copay_multiplier: float = DEFAULTS["copay_multiplier"],
+        units_multiplier: float = DEFAULTS["units_multiplier"],
+        intake_meeting_days: str = DEFAULTS["intake_meeting_days"],
+        duty_to_assist: bool = DEFAULTS["duty_to_assist"],
+        information_campaign: float = DEFAULTS["information_campaign"],
+        new_centre: str = DEFAULTS["new_centre"],
+        seed: str | int = DEFAULTS["seed"],
+        years: int = DEFAULTS["years"],
+    ) -> None:
+        self.settings: dict[str, Any] = {
+            "weekend_policy": weekend_policy,
+            "copay_multiplier": copay_multiplier,
+            "units_multiplier": units_multiplier,
+            "intake_meeting_days": intake_meeting_days,
+            "duty_to_assist": duty_to_assist,
+            "information_campaign": information_campaign,
+            "new_centre": new_centre,
+            "seed": seed,
+            "years": years,
+        }
+        self.model: SfbModel | None = None
+        self.error: str | None = None
+        self.running = False
+        self.history: list[tuple[float, ...]] = []
+        self._waits_seen = 0
+        self._recent_waits: list[tuple[int, int]] = []
+        try:
+            self.run_scenario = lever_scenario(self.settings)
+            self.model = build_model(self.run_scenario, bundled_data())
+        except LeverError as error:
+            self.error = "; ".join(error.messages)
+        except (ValueError, KeyError) as error:
+            self.error = f"These levers cannot be run: {error}"
+        else:
+            self.running = True
+            self._record()
+
+    # --- what SolaraViz uses --------------------------------------------------------------
+    @property
+    def time(self) -> int:
+        """Days simulated so far."""
+        return self.day
+
+    def step(self) -> None:
+        """One simulated day (a model error becomes a message and stops the run)."""
+        if self.model is None or not self.running:
+            self.running = False
+            return
+        try:
+            self.model.step()
+        except Exception as error:  # noqa: BLE001 - shown to the user, never a traceback
+            self.error = f"The run stopped: {type(error).__name__}: {error}"
+            self.running = False
+            return
+        self.running = bool(self.model.running) and self.day < self.model.calendar.n_days
+        self._record()
+
+    # --- state for the components ---------------------------------------------------------
+    @property
+    def day(self) -> int:
+        """The last simulated day (0 before the first step)."""
+        if self.model is None:
+            return 0
+        return min(max(int(self.model.time), 0), self.model.calendar.n_days)
+
+    @property
+    def date(self) -> dt.date | None:
+        if self.model is None or self.day < 1:
+            return None
+        return pd.Timestamp(self.model.calendar.dates[self.day]).date()
+
+    def _record(self) -> None:
+        model = self.model
+        assert model is not None
+        day = self.day
+        totals = model.recorder.counts.sum(axis=(0, 1))
+        row = model.recorder.daily[day]
+        units = row[DAILY_COLUMNS.index("residential_units")]
+        occupied = row[DAILY_COLUMNS.index("residential_units_occupied")]
+        waits = model.recorder.waits
+        for record in waits[self._waits_seen :]:
+            self._recent_waits.append((day, int(record[3])))
+        self._waits_seen = len(waits)
+        self._recent_waits = [(d, w) for d, w in self._recent_waits if d > day - 90]
+        wait_p50 = (
+            float(np.median([w for _, w in self._recent_waits])) if self._recent_waits else np.nan
+        )
+        self.history.append(
+            (
+                day,
+                totals[METRIC_INDEX["admissions"]],
+                totals[METRIC_INDEX["intake_refusals"]],
+                totals[METRIC_INDEX["consent_refusals"]],
+                occupied / units if units else np.nan,
+                row[DAILY_COLUMNS.index("waiting")],
+                wait_p50,
+            )
+        )
+
+    def history_frame(self) -> pd.DataFrame:
+        """The daily history, one row per simulated day."""
+        return pd.DataFrame(self.history, columns=list(HISTORY)).drop_duplicates("day", keep="last")
+
+    def municipality_frame(self) -> pd.DataFrame:
+        """Per municipality so far: children, referrals and consent refusals (also per 1,000)."""
+        municipalities = bundled_data().municipalities
+        frame = municipalities[
+            ["kommunenummer", "name", "region", "lat", "lon", "children_0_5_2024"]
+        ].copy()
+        if self.model is None:
+            counts = np.zeros((len(frame), len(METRIC_INDEX)))
+        else:
+            counts = self.model.recorder.counts.sum(axis=0)
+        frame["cases"] = counts[:, METRIC_INDEX["cases"]]
+        frame["referrals"] = (
+            counts[:, METRIC_INDEX["referrals_residential"]]
+            + counts[:, METRIC_INDEX["referrals_home"]]
+        )
+        frame["admissions"] = counts[:, METRIC_INDEX["admissions"]]
+        frame["intake_refusals"] = counts[:, METRIC_INDEX["intake_refusals"]]
+        frame["consent_refusals"] = counts[:, METRIC_INDEX["consent_refusals"]]
+        children = frame["children_0_5_2024"].clip(lower=1)
+        for column in ("referrals", "consent_refusals"):
+            frame[f"{column}_per_1000"] = 1000 * frame[column] / children
+        return frame
+
+    def centre_frame(self) -> pd.DataFrame:
+        """Per centre now: where, residential units and occupancy today."""
+        columns = ["centre_id", "name", "region", "lat", "lon", "units", "residents", "occupancy"]
+        model = self.model
+        if model is None:
+            return pd.DataFrame(columns=columns)
+        rows = getattr(model, "centre_rows", model.data.centres)
+        units_now = getattr(model, "units_now", None)
+        records = []
+        for centre in model.centres:
+            row = rows.iloc[centre.index]
+            units = int(units_now[centre.index]) if units_now is not None else 0
+            units = units or int(centre.residential_units)
+            residents = int(model.residents[centre.index])
+            records.append(
+                (
+                    centre.centre_id,
+                    row["name"],
+                    row["region"],
+                    float(row["lat"]),
+                    float(row["lon"]),
+                    units,
+                    residents,
+                    residents / units if units else np.nan,
+                )
+            )
+        return pd.DataFrame(records, columns=columns)
+
+    def region_frame(self) -> pd.DataFrame:
+        """The table per region so far."""
+        mun = self.municipality_frame()
+        table = mun.groupby("region", sort=True)[
+            [
+                "children_0_5_2024",
+                "cases",
+                "referrals",
+                "admissions",
+                "intake_refusals",
+                "consent_refusals",
+            ]
+        ].sum()
+        table["referrals per 1,000"] = 1000 * table["referrals"] / table["children_0_5_2024"]
+        centres = self.centre_frame()
+        if len(centres):
+            occupancy = centres.groupby("region")[["residents", "units"]].sum()
+            table["occupancy today"] = occupancy["residents"] / occupancy["units"].where(
+                occupancy["units"] > 0
+            )
+        else:
+            table["occupancy today"] = np.nan
+        table = table.rename(
+            columns={
+                "children_0_5_2024": "children 0-5",
+                "intake_refusals": "intake refusals",
+                "consent_refusals": "consent refusals",
+            }
+        )
+        table.loc["Norway"] = table.sum(numeric_only=True)
+        total = table.loc["Norway"]
+        table.loc["Norway", "referrals per 1,000"] = (
+            1000 * total["referrals"] / total["children 0-5"]
+        )
+        if len(centres) and centres["units"].sum() > 0:
+            table.loc["Norway", "occupancy today"] = (
+                centres["residents"].sum() / centres["units"].sum()
+            )
+        else:
+            table.loc["Norway", "occupancy today"] = np.nan
+        return table.reset_index()
+
+
+# --- per-session state ---------------------------------------------------------------------
+explore_run: solara.Reactive[ExploreRun] = solara.Reactive(
+    KernelStoreFactory(ExploreRun, key="sfbsim.viz.explore_run")
+)
+"""The session's run: created lazily for each browser session, never shared between them."""
+
+map_colour = solara.reactive(next(iter(MAP_COLOURS)))
+
+
+def lever_inputs() -> dict[str, dict[str, Any]]:
+    """SolaraViz's model_params: the levers in the side panel."""
+    return {
+        "weekend_policy": {
+            "type": "Select",
+            "label": "Weekend policy",
+            "value": DEFAULTS["weekend_policy"],
+            "values": list(WEEKEND_CHOICES),
+        },
+        "copay_multiplier": {
+            "type": "SliderFloat",
+            "label": "Co-payment multiplier",
+            "value": DEFAULTS["copay_multiplier"],
+            "min": 0.0,
+            "max": 3.0,
+            "step": 0.1,
+        },
+        "units_multiplier": {
+            "type": "SliderFloat",
+            "label": "Units per centre (multiplier)",
+            "value": DEFAULTS["units_multiplier"],
+            "min": 0.0,
+            "max": 3.0,
+            "step": 0.1,
+        },
+        "intake_meeting_days": {
+            "type": "InputText",
+            "label": "Intake meeting days (mon-fri, comma-separated)",
+            "value": DEFAULTS["intake_meeting_days"],
+        },
+        "duty_to_assist": {
+            "type": "Checkbox",
+            "label": "Duty to assist (Bufetat queues, never refuses)",
+            "value": DEFAULTS["duty_to_assist"],
+        },
+        "information_campaign": {
+            "type": "SliderFloat",
+            "label": "Information campaign (share of familiarity gap closed)",
+            "value": DEFAULTS["information_campaign"],
+            "min": 0.0,
+            "max": 1.0,
+            "step": 0.05,
+        },
+        "new_centre": {
+            "type": "Select",
+            "label": "New centre in municipality",
+            "value": NO_NEW_CENTRE,
+            "values": [NO_NEW_CENTRE, *municipality_choices()],
+        },
+        "seed": {"type": "InputText", "label": "Seed", "value": DEFAULTS["seed"]},
+        "years": {
+            "type": "SliderInt",
+            "label": "Years",
+            "value": DEFAULTS["years"],
+            "min": 1,
+            "max": 10,
+            "step": 1,
+        },
+    }
+
+
+# --- figures (plain functions: testable without a browser) ---------------------------------
+def map_figure(run: ExploreRun, colour: str = "referrals") -> Figure:
+    """Norway: municipalities sized by children 0-5 and coloured by ``colour``; centres by
+    occupancy. No tiles and no outlines from outside: only the bundled coordinates."""
+    mun = run.municipality_frame()
+    centres = run.centre_frame()
+    fig = Figure(figsize=(5.2, 6.2), dpi=90, layout="constrained")
+    ax = fig.add_subplot()
+    size = 4 + 60 * np.sqrt(mun["children_0_5_2024"] / mun["children_0_5_2024"].max())
+    values = mun[f"{colour}_per_1000"]
+    label = next(k for k, v in MAP_COLOURS.items() if v == colour) + " (so far)"
+    points = ax.scatter(
+        mun["lon"],
+        mun["lat"],
+        s=size,
+        c=values,
+        cmap="viridis",
+        vmin=0,
+        vmax=max(float(np.nanpercentile(values, 95)), 1e-9),
+        alpha=0.8,
+        linewidths=0,
+    )
+    fig.colorbar(points, ax=ax, label=label, shrink=0.6, location="bottom", pad=0.02)
+    if len(centres):
+        occupancy = centres["occupancy"].fillna(0).clip(0, 1)
+        marks = ax.scatter(
+            centres["lon"],
+            centres["lat"],
+            s=70,
+            marker="s",
+            c=occupancy,
+            cmap="Reds",
+            vmin=0,
+            vmax=1,
+            edgecolors="black",
+            linewidths=0.8,
+        )
+        fig.colorbar(marks, ax=ax, label="centre occupancy today", shrink=0.6, pad=0.01)
+        new = centres[centres["centre_id"].str.startswith("new_")]
+        if len(new):
+            ax.scatter(new["lon"], new["lat"], s=220, marker="*", c="gold", edgecolors="black")
+    ax.set_aspect(1 / math.cos(math.radians(65)))
+    ax.set_xlim(3.5, 31.5)
+    ax.set_ylim(57.7, 71.4)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title("Municipalities (size: children 0-5) and centres (squares)", fontsize=9)
+    return fig
+
+
+def charts_figure(run: ExploreRun) -> Figure:
+    """Admissions, occupancy, waits and refusals over the days simulated so far."""
+    history = run.history_frame()
+    fig = Figure(figsize=(6.4, 5.4), dpi=90, layout="constrained")
+    axes = fig.subplots(2, 2, sharex=True).ravel()
+    days = history["day"].to_numpy(dtype=float)
+    start = run.model.calendar.dates[1] if run.model is not None else None
+    x = pd.to_datetime(start) + pd.to_timedelta(days - 1, unit="D") if start is not None else days
+
+    def per_30_days(column: str) -> np.ndarray:
+        cumulative = history[column].to_numpy(dtype=float)
+        if not len(days):
+            return cumulative
+        earlier = np.interp(days - 30, days, cumulative, left=0.0)
+        return cumulative - earlier
+
+    axes[0].plot(x, per_30_days("admissions"), color="tab:blue")
+    axes[0].set_title("Admissions (last 30 days)", fontsize=9)
+    axes[1].plot(x, 100 * history["occupancy"], color="tab:red")
+    axes[1].set_title("Residential occupancy today (%)", fontsize=9)
+    axes[1].set_ylim(0, 105)
+    axes[2].plot(x, history["wait_p50"], color="tab:purple", label="median wait, days")
+    axes[2].plot(x, history["waiting"], color="tab:grey", label="families waiting")
+    axes[2].set_title("Waits (admissions in last 90 days)", fontsize=9)
+    axes[2].legend(fontsize=7, loc="upper left")
+    axes[3].plot(x, per_30_days("intake_refusals"), label="intake refusals", color="tab:orange")
+    axes[3].plot(x, per_30_days("consent_refusals"), label="consent refusals", color="tab:green")
+    axes[3].set_title("Refusals (last 30 days)", fontsize=9)
+    axes[3].legend(fontsize=7, loc="upper left")
+    for ax in axes:
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    if run.model is not None:
+        dates = run.model.calendar.dates
+        for ax in axes:
+            ax.set_xlim(pd.Timestamp(dates[1]), pd.Timestamp(dates[run.model.calendar.n_days]))
+    fig.autofmt_xdate()
+    return fig
+
+
+def region_table_html(run: ExploreRun) -> str:
+    """The table per region as HTML."""
+    table = run.region_frame()
+    formats = {
+        "referrals per 1,000": "{:.2f}".format,
+        "occupancy today": lambda v: "–" if pd.isna(v) else f"{v:.0%}",
+    }
+    for column in table.columns:
+        if column not in formats and column != "region":
+            table[column] = table[column].map(lambda v: f"{int(v):,}")
+    return table.to_html(
+        index=False, classes="sfb-region-table", formatters=formats, border=0, na_rep="–"
+    )
+
+
+TABLE_STYLE = """
+.sfb-region-table { border-collapse: collapse; font-size: 13px; }
+.sfb-region-table th, .sfb-region-table td { padding: 2px 8px; text-align: right; }
+.sfb-region-table th:first-child, .sfb-region-table td:first-child { text-align: left; }
+.sfb-region-table tr:last-child { font-weight: bold; border-top: 1px solid #888; }
+"""
+
+
+def lever_summary(settings: dict[str, Any]) -> str:
+    """The levers of a run in one line."""
+    parts = [
+        f"weekend: {settings['weekend_policy']}",
+        f"co-payment ×{float(settings['copay_multiplier']):.2f}",
+        f"units ×{float(settings['units_multiplier']):.2f}",
+        f"intake meetings: {settings['intake_meeting_days']}",
+        f"duty to assist: {'yes' if settings['duty_to_assist'] else 'no'}",
+        f"campaign: {float(settings['information_campaign']):.0%}",
+        f"new centre: {settings['new_centre']}",
+        f"seed {settings['seed']}",
+    ]
+    return " · ".join(parts)
+
+
+# --- components ----------------------------------------------------------------------------
+@solara.component
+def RunStatus(run: ExploreRun, tick: int = 0):
+    """Where the run is, and any message about the levers."""
+    if run.error:
+        solara.Error(run.error, classes=["sfb-error"])
+        return
+    date = run.date
+    when = f"{date:%d %b %Y}" if date else "not started: press Step or ▶"
+    years = run.run_scenario.run.years
+    solara.Text(
+        f"Day {run.day} of {run.model.calendar.n_days} ({years} years from "
+        f"{run.run_scenario.run.start_year}) · {when}",
+        classes=["sfb-status"],
+    )
+    solara.Text(f"Levers: {lever_summary(run.settings)}", classes=["sfb-levers"])
+
+
+def Figure_(builder, *args) -> None:
+    """A matplotlib figure, or a short message if it cannot be drawn (never a traceback)."""
+    try:
+        figure = builder(*args)
+    except Exception as error:  # noqa: BLE001 - shown to the user instead of a traceback
+        solara.Warning(f"This view cannot be drawn: {type(error).__name__}: {error}")
+        return
+    solara.FigureMatplotlib(figure, format="png")
+
+
+@solara.component
+def MapView(run: ExploreRun, tick: int = 0):
+    """The map, with the user's choice of colour."""
+    with solara.Column(classes=["sfb-map"], style={"min-width": "420px", "flex": "1 1 420px"}):
+        solara.ToggleButtonsSingle(value=map_colour, values=list(MAP_COLOURS), dense=True)
+        Figure_(map_figure, run, MAP_COLOURS[map_colour.value])
+
+
+@solara.component
+def ChartsView(run: ExploreRun, tick: int = 0):
+    """The charts over time."""
+    with solara.Column(classes=["sfb-charts"], style={"min-width": "480px", "flex": "1 1 480px"}):
+        Figure_(charts_figure, run)
+
+
+@solara.component
+def RegionTable(run: ExploreRun, tick: int = 0):
+    """The table per region."""
+    with solara.Column(classes=["sfb-region"]):
+        solara.Style(TABLE_STYLE)
+        solara.HTML(tag="b", unsafe_innerHTML="Per region, so far")
+        try:
+            table = region_table_html(run)
+        except Exception as error:  # noqa: BLE001 - shown to the user instead of a traceback
+            solara.Warning(f"The table cannot be drawn: {type(error).__name__}: {error}")
+        else:
+            solara.HTML(tag="div", unsafe_innerHTML=table)
+
+
+@solara.component
+def ExploreView():
+    """The main view: status, map, charts and the table; redrawn whenever SolaraViz steps."""
+    tick = update_counter.get()  # the run object stays the same: pass the tick to redraw
+    run = explore_run.value
+    with solara.Column(style={"padding": "8px"}, classes=["sfb-explore"]):
+        RunStatus(run, tick)
+        with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start"}):
+            MapView(run, tick)
+            ChartsView(run, tick)
+        RegionTable(run, tick)
+
+
+@solara.component
+def ExplorePage():
+    """Mesa's SolaraViz with the session's own run."""
+    from mesa.visualization import SolaraViz
+
+    SolaraViz(
+        explore_run,
+        components=[],
+        model_params=lever_inputs(),
+        name="sfbsim · Explore",
+        play_interval=20,
+        render_interval=31,  # days per Step; Mesa's slider takes odd values
+    )
+    ExploreView()
