@@ -204,7 +204,8 @@ def _cost_rows(
     if found is None:
         return None
     ledger_tables, costs_model = found
-    yearly = ledger_tables(tables, scenario, data, costs_model())["ledger_yearly"]
+    costs = getattr(scenario, "costs", None) or costs_model()
+    yearly = ledger_tables(tables, scenario, data, costs)["ledger_yearly"]
     names = [n for n in COST_OUTCOMES if n in yearly.columns]
     scopes: list[tuple[str, list[str]]] = [("national", [])]
     if groups:

@@ -207,6 +207,7 @@ class Recorder:
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every output table, keyed by file stem."""
         self.finalise()
+        self._frames: dict[str, pd.DataFrame] = {}
         return {
             "yearly": self.grouped_table(["region", "size_class"]),
             "year_region": self.region_table(),
@@ -218,6 +219,10 @@ class Recorder:
         }
 
     def _long_counts(self) -> pd.DataFrame:
+        """Counts as a long frame (year × municipality), built once per call of tables()."""
+        cached = getattr(self, "_frames", {}).get("counts")
+        if cached is not None:
+            return cached
         model = self.model
         n_years, n_mun, _ = self.counts.shape
         municipalities = model.data.municipalities
@@ -229,13 +234,19 @@ class Recorder:
         )
         frame.insert(3, "region", np.tile(municipalities["region"].to_numpy(), n_years))
         frame.insert(4, "size_class", np.tile(municipalities["size_class"].to_numpy(), n_years))
+        if hasattr(self, "_frames"):
+            self._frames["counts"] = frame
         return frame
 
     def _waits(self) -> pd.DataFrame:
+        """One row per admission with its wait, built once per call of tables()."""
+        cached = getattr(self, "_frames", {}).get("waits")
+        if cached is not None:
+            return cached
         municipalities = self.model.data.municipalities
-        waits = pd.DataFrame(
-            self.waits, columns=["year", "municipality", "option", "wait_days", "centre"]
-        )
+        columns = ["year", "municipality", "option", "wait_days", "centre"]
+        values = list(zip(*self.waits, strict=True)) if self.waits else [[]] * len(columns)
+        waits = pd.DataFrame(dict(zip(columns, values, strict=True)))
         waits["region"] = municipalities["region"].to_numpy()[waits["municipality"].to_numpy()]
         waits["size_class"] = municipalities["size_class"].to_numpy()[
             waits["municipality"].to_numpy()
@@ -243,6 +254,8 @@ class Recorder:
         waits["kommunenummer"] = municipalities["kommunenummer"].to_numpy()[
             waits["municipality"].to_numpy()
         ]
+        if hasattr(self, "_frames"):
+            self._frames["waits"] = waits
         return waits
 
     def grouped_table(self, keys: list[str]) -> pd.DataFrame:
@@ -319,7 +332,8 @@ class Recorder:
 
     def family_table(self) -> pd.DataFrame:
         """One row per family: who, what was tried, where, when, and the decision."""
-        table = pd.DataFrame(self.families, columns=list(FAMILY_COLUMNS))
+        values = list(zip(*self.families, strict=True)) if self.families else [[]] * 19
+        table = pd.DataFrame(dict(zip(FAMILY_COLUMNS, values, strict=True)))
         table = table.sort_values("family_id", kind="stable", ignore_index=True)
         dates = pd.to_datetime(self.model.calendar.dates).strftime("%Y-%m-%d").to_numpy()
         for column in ("arrival_date", "start_date", "end_date"):
