@@ -82,7 +82,10 @@ class Municipality(mesa.Agent):
     def utilities(self, family: Family, options: tuple[Option, ...]) -> list[float]:
         """Systematic utilities of several options (shared terms computed once)."""
         p = self.model.parameters
-        cost_of = self.model.municipal_cost
+        option_costs = self.model.option_costs()
+        sats = family.sats
+        if family.severity >= p.high_risk_severity:
+            sats *= self.model.levers.copay_multiplier_high_risk  # scales co-payments only
         price = self.price_weight
         wait_weight = (
             p.beta_wait_per_30_days + family.urgent * p.beta_urgent_wait_per_30_days
@@ -121,7 +124,8 @@ class Municipality(mesa.Agent):
                     + p.beta_travel_per_hour * hours
                     + centre_pull
                 )
-            values.append(value + price * cost_of(option, family))
+            per_sats, fixed = option_costs[option]
+            values.append(value + price * (fixed + per_sats * sats))
         return values
 
     def open_options(self, options: tuple[Option, ...]) -> tuple[Option, ...]:

@@ -32,6 +32,7 @@ class Calendar:
     year: np.ndarray
     is_holiday: np.ndarray  # Norwegian public holiday (holidays package)
     day_of_month: np.ndarray
+    is_dec31: np.ndarray
 
     @classmethod
     def build(cls, start_year: int, years: int) -> Calendar:
@@ -55,6 +56,9 @@ class Calendar:
             year=dates.astype("datetime64[Y]").astype(int) + 1970,
             is_holiday=is_holiday,
             day_of_month=np.fromiter((d.day for d in py_dates), dtype=np.int8, count=total),
+            is_dec31=np.fromiter(
+                (d.month == 12 and d.day == 31 for d in py_dates), dtype=bool, count=total
+            ),
         )
 
     def date(self, day: int) -> dt.date:

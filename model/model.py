@@ -103,8 +103,8 @@ class SfbModel(mesa.Model):
         self.timeline = LeverTimeline(levers or Levers(), changes or [], self.calendar)
         self.levers = self.timeline.levers_on(1)
         self.current_year = start_year
-        self._copay_cache: dict[tuple[int, str], float] = {}
-        self._arrivals: dict[str, list] = {"day": []}
+        self._copay_cache: dict[tuple[int, str], Any] = {}
+        self._arrival_rows: list[tuple] = []
         self._arrival_cursor = 0
         self._due: dict[int, list[Callable[[], None]]] = {}
         self.status_counts = [0, 0, 0, 0]
@@ -119,6 +119,7 @@ class SfbModel(mesa.Model):
         self.units_now = np.zeros(n_centres, dtype=np.int64)
         self.home_capacity_now = np.zeros(n_centres, dtype=np.int64)
         self.residents_total = self.home_clients_total = 0
+        self.capacity_log: list[tuple[int, np.ndarray, np.ndarray]] = []
         self.resident_children = np.zeros(len(self.data.municipalities), dtype=np.int64)
         self.units_total = self.home_capacity_total = 0
         self.centres = self._build_centres(closed_centres or [])
@@ -282,6 +283,7 @@ class SfbModel(mesa.Model):
             self.home_capacity_now[centre.index] = home
         self.units_total = int(self.units_now.sum())
         self.home_capacity_total = int(self.home_capacity_now.sum())
+        self.capacity_log.append((day, self.units_now.copy(), self.home_capacity_now.copy()))
 
     def _days_of_change(self) -> set[int]:
         """Days on which levers change or centres open or close."""
@@ -419,24 +421,43 @@ class SfbModel(mesa.Model):
         """What the option costs the municipality for this family (NOK), as it sees it.
 
         Centre assessments cost the co-payment per month by the sats rule (brief §4) for the
-        expected months, with the co-payment levers applied; under full municipal financing
-        the municipality pays the full cost instead.
+        expected months, with the co-payment levers applied (and the high-risk multiplier for
+        severe cases); under full municipal financing the full cost instead. The other options
+        cost the same for every family.
         """
+        per_sats, fixed = self.option_costs()[option]
+        if per_sats and family.severity >= self.parameters.high_risk_severity:
+            per_sats *= self.levers.copay_multiplier_high_risk
+        return fixed + per_sats * family.sats
+
+    def option_costs(self) -> dict[Option, tuple[float, float]]:
+        """(cost per sats, fixed cost) of each option this year under the levers in force."""
+        key = (self.current_year, "options")
+        cached = self._copay_cache.get(key)
+        if cached is not None:
+            return cached
         p, costs = self.parameters, self.costs
-        if option is RESIDENTIAL or option is HOME_CENTRE:
-            residential = option is RESIDENTIAL
-            if self.levers.full_municipal_financing:
-                return costs.residential_full_cost if residential else costs.home_centre_full_cost
-            rate = self.copay("centre_residential" if residential else "centre_home_based")
-            if family.severity >= p.high_risk_severity:
-                rate *= self.levers.copay_multiplier_high_risk
-            months = p.residential_months_expected if residential else p.home_centre_months_expected
-            return rate * family.sats * months
-        if option is OWN:
-            return costs.own_assessment_cost
-        if option is EMERGENCY:
-            return self.copay("specialised_foster_home") * p.emergency_months_expected
-        return costs.residential_full_cost * costs.direct_purchase_price_factor
+        if self.levers.full_municipal_financing:
+            residential = (0.0, costs.residential_full_cost)
+            home = (0.0, costs.home_centre_full_cost)
+        else:
+            residential = (self.copay("centre_residential") * p.residential_months_expected, 0.0)
+            home = (self.copay("centre_home_based") * p.home_centre_months_expected, 0.0)
+        table = {
+            RESIDENTIAL: residential,
+            HOME_CENTRE: home,
+            OWN: (0.0, costs.own_assessment_cost),
+            EMERGENCY: (
+                0.0,
+                self.copay("specialised_foster_home") * p.emergency_months_expected,
+            ),
+            DIRECT_PURCHASE: (
+                0.0,
+                costs.residential_full_cost * costs.direct_purchase_price_factor,
+            ),
+        }
+        self._copay_cache[key] = table
+        return table
 
     def assessment_days(self, family: Family, median_parameter: str) -> int:
         """A length in days for the family's assessment (its own duration draw)."""
@@ -545,7 +566,9 @@ class SfbModel(mesa.Model):
                 p.days_used_before_referral_min, p.days_used_before_referral_max + 1, size=n
             ),
         }
-        self._arrivals = {name: values.tolist() for name, values in columns.items()}
+        self._arrival_rows = list(
+            zip(*(values.tolist() for values in columns.values()), strict=True)
+        )
         self._luck = {
             stream: getattr(self.streams, stream).random((n, width)).tolist()
             for stream, width in LUCK_WIDTH.items()
@@ -554,21 +577,21 @@ class SfbModel(mesa.Model):
 
     def _admit_new_cases(self, day: int) -> None:
         """Create today's families and let their municipalities act."""
-        a = self._arrivals
-        days = a["day"]
+        rows = self._arrival_rows
         i = self._arrival_cursor
-        while i < len(days) and days[i] == day:
+        while i < len(rows) and rows[i][0] == day:
+            _, municipality, age, parents, children, sibling, severity, need, used = rows[i]
             family = Family(
                 self,
-                municipality=self.municipalities[a["municipality"][i]],
+                municipality=self.municipalities[municipality],
                 arrival_day=day,
-                age_group=a["age_group"][i],
-                parents=a["parents"][i],
-                children=a["children"][i],
-                sibling_over_6=a["sibling_over_6"][i],
-                severity=a["severity"][i],
-                latent_need=a["latent_need"][i],
-                days_used=a["days_used"][i],
+                age_group=age,
+                parents=parents,
+                children=children,
+                sibling_over_6=sibling,
+                severity=severity,
+                latent_need=need,
+                days_used=used,
                 luck=self._luck,
                 row=i,
             )

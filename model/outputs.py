@@ -95,9 +95,6 @@ class Recorder:
         self.open_days = np.zeros((model.calendar.n_days + 1, n_centres), dtype=np.int64)
         shape = (model.calendar.n_days + 1, n_centres)
         self.residents_by_day = np.zeros(shape, dtype=np.int32)
-        self.home_by_day = np.zeros(shape, dtype=np.int32)
-        self.units_by_day = np.zeros(shape, dtype=np.int32)
-        self.home_capacity_by_day = np.zeros(shape, dtype=np.int32)
         for centre in model.centres:
             self.open_days[:, centre.index] = centre.calendar.open[: model.calendar.n_days + 1]
         self.daily = np.zeros((model.calendar.n_days + 1, len(DAILY_COLUMNS)), dtype=np.int64)
@@ -167,21 +164,31 @@ class Recorder:
             self.counts[offset, :, METRIC_INDEX["children_present_dec31"]] += (
                 model.resident_children
             )
-        self.home_by_day[day] = model.home_clients
-        self.units_by_day[day] = model.units_now
-        self.home_capacity_by_day[day] = model.home_capacity_now
 
     def _per_centre_totals(self) -> None:
         """Fill the daily totals and the year × centre unit-days from the per-day arrays."""
         days = slice(1, self.model.calendar.n_days + 1)
         residents = self.residents_by_day[days]
         self.daily[days, 7] = (residents * self.open_days[days]).sum(axis=1)
+        units, home = self._capacity_by_day()
         years = self.model.calendar.year[days] - self.model.start_year
         for offset in range(self.model.years):
             in_year = years == offset
             self.occupied_unit_days[offset] = residents[in_year].sum(axis=0)
-            self.unit_days[offset] = self.units_by_day[days][in_year].sum(axis=0)
-            self.home_slot_days[offset] = self.home_capacity_by_day[days][in_year].sum(axis=0)
+            self.unit_days[offset] = units[days][in_year].sum(axis=0)
+            self.home_slot_days[offset] = home[days][in_year].sum(axis=0)
+
+    def _capacity_by_day(self) -> tuple[np.ndarray, np.ndarray]:
+        """Units and home-based slots per day × centre, from the model's capacity log."""
+        shape = self.residents_by_day.shape
+        units = np.zeros(shape, dtype=np.int64)
+        home = np.zeros(shape, dtype=np.int64)
+        log = self.model.capacity_log
+        for i, (day, units_now, home_now) in enumerate(log):
+            end = log[i + 1][0] if i + 1 < len(log) else shape[0]
+            units[day:end] = units_now
+            home[day:end] = home_now
+        return units, home
 
     def family_done(self, family: Family) -> None:
         """Keep the record of a family that leaves the model."""

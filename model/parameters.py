@@ -8,6 +8,8 @@ all (``tools/render_parameters.py`` writes that table from this file).
 from __future__ import annotations
 
 import datetime as dt
+import tomllib
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -361,6 +363,36 @@ class Parameters(Strict):
         return self
 
 
+CALIBRATED_FILE = Path(__file__).resolve().parent / "calibrated_parameters.toml"
+CALIBRATED = "CALIBRATED"
+
+
+def apply_calibrated_defaults(path: Path = CALIBRATED_FILE) -> dict[str, float]:
+    """Make the values in ``[parameters]`` of the calibrated file the defaults of Parameters.
+
+    Written by ``sfbsim calibrate --write-defaults`` (experiments/calibration.py); each source
+    then starts with ``CALIBRATED`` and keeps the prior source. See docs/calibration.md.
+    """
+    if not path.is_file():
+        return {}
+    values = tomllib.loads(path.read_text(encoding="utf-8")).get("parameters", {})
+    for name, value in values.items():
+        field = Parameters.model_fields[name]  # an unknown name is an error
+        extra = field.json_schema_extra
+        prior = extra.get("source", "")  # type: ignore[union-attr]
+        if not prior.startswith(CALIBRATED):
+            extra["source"] = (  # type: ignore[index]
+                f"{CALIBRATED} against SSB series 2013-2024 (docs/calibration.md); prior "
+                f"{field.default}: {prior}"
+            )
+        field.default = type(field.default)(value)
+    Parameters.model_rebuild(force=True)
+    Parameters()  # the calibrated values must pass the validators
+    return values
+
+
+CALIBRATED_VALUES = apply_calibrated_defaults()
+
 NonNegInt = Annotated[int, Field(ge=0)]
 
 
@@ -516,7 +548,9 @@ class ClosedCentre(Strict):
 class RunSettings(Strict):
     """When the simulation starts and how long it runs."""
 
-    start_year: Annotated[int, Field(ge=2013, le=2100)] = 2025
+    # 2012 is allowed as a warm-up year for the history replay (docs/calibration.md);
+    # co-payment rates before 2013 clamp to 2013, population data starts in 2005.
+    start_year: Annotated[int, Field(ge=2012, le=2100)] = 2025
     years: Annotated[int, Field(ge=1, le=100)] = 10
     seed: Annotated[int, Field(ge=0)] = 1
 
