@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from experiments.calibrate_cli import calibrate
 from experiments.reforms_cli import register as register_experiments
 from experiments.scenario_files import ScenarioError, load_scenario, resolve_scenario
 from model.data_loading import DataValidationError, load_data
@@ -163,6 +164,7 @@ def print_summary(year_region: pd.DataFrame) -> None:
 
 
 register_experiments(app)
+app.command()(calibrate)
 
 
 @app.command("app")

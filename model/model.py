@@ -704,7 +704,7 @@ class SfbModel(mesa.Model):
                 self.residents_total -= 1
                 self.resident_children[family.municipality.index] -= family.children
                 self.recorder.bed_days(family, family.start_day, int(self.time))
-            self.recorder.centre_measure(family, family.start_day, int(self.time))
+                self.recorder.centre_measure(family, family.start_day, int(self.time))
         if family.decision is not None:
             self.tally(family, "decision_" + family.decision)
         self.recorder.family_done(family)

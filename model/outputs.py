@@ -45,8 +45,9 @@ METRICS: tuple[str, ...] = (
 """Counts per year × municipality. ``admissions`` counts every start of a centre assessment:
 residential and home-based via Bufetat, and direct purchases; ``bed_days`` counts days a family
 is present at a centre (closed days at home are not bed-days). The ``child_*`` columns count
-children, as Statistics Norway does: ``child_measures`` counts each child in a centre assessment
-(residential, home-based or bought) started or running during the year, once per year;
+children, as Statistics Norway does: ``child_measures`` counts each child in a residential stay
+(via Bufetat or bought directly) started or running during the year, once per year — SSB table
+10661 counts stays (~56 bed-days per measure in 2017), so home-based work is not in it;
 ``child_measures_age_0_2`` the index children aged 0-2 among them; ``child_bed_days`` bed-days
 times the family's children; ``children_present_dec31`` children in a residential stay on
 31 December."""
@@ -126,7 +127,7 @@ class Recorder:
             self.centre_counts[offset, family.centre.index, 1] += days
 
     def centre_measure(self, family: Family, start: int, end: int) -> None:
-        """Count the family's children once in every year the centre assessment runs."""
+        """Count the family's children once in every year their residential stay runs."""
         for offset, _, _ in self._years_of(start, end):
             row = self.counts[offset, family.municipality.index]
             row[METRIC_INDEX["child_measures"]] += family.children
@@ -204,10 +205,9 @@ class Recorder:
         for family in self.model.families_in_model():
             started = family.start_day is not None and family.start_day < end
             residential = family.option in (Option.RESIDENTIAL, Option.DIRECT_PURCHASE)
-            if started and family.centre is not None:
+            if started and family.centre is not None and residential:
                 self.centre_measure(family, family.start_day, end)
-                if residential:
-                    self.bed_days(family, family.start_day, end)
+                self.bed_days(family, family.start_day, end)
             self.families.append(family_record(family))
 
     # --- tables -----------------------------------------------------------------------------

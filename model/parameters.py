@@ -365,6 +365,8 @@ class Parameters(Strict):
 
 CALIBRATED_FILE = Path(__file__).resolve().parent / "calibrated_parameters.toml"
 CALIBRATED = "CALIBRATED"
+PRIOR_DEFAULTS: dict[str, Any] = {}
+"""The defaults in this file before the calibrated values replaced them (the priors)."""
 
 
 def apply_calibrated_defaults(path: Path = CALIBRATED_FILE) -> dict[str, float]:
@@ -378,6 +380,7 @@ def apply_calibrated_defaults(path: Path = CALIBRATED_FILE) -> dict[str, float]:
     values = tomllib.loads(path.read_text(encoding="utf-8")).get("parameters", {})
     for name, value in values.items():
         field = Parameters.model_fields[name]  # an unknown name is an error
+        PRIOR_DEFAULTS.setdefault(name, field.default)
         extra = field.json_schema_extra
         prior = extra.get("source", "")  # type: ignore[union-attr]
         if not prior.startswith(CALIBRATED):
@@ -385,7 +388,7 @@ def apply_calibrated_defaults(path: Path = CALIBRATED_FILE) -> dict[str, float]:
                 f"{CALIBRATED} against SSB series 2013-2024 (docs/calibration.md); prior "
                 f"{field.default}: {prior}"
             )
-        field.default = type(field.default)(value)
+        field.default = int(value) if field.annotation is int else float(value)
     Parameters.model_rebuild(force=True)
     Parameters()  # the calibrated values must pass the validators
     return values

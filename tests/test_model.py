@@ -178,3 +178,15 @@ def test_seeded_network_is_reproducible(data):
     b = SfbModel(data=data, years=1, rng=3)
     assert sorted(a.graph.edges) == sorted(b.graph.edges)
     assert np.array_equal(a.familiarity, b.familiarity)
+
+
+def test_ssb_measures_count_children_in_residential_stays_only(data):
+    """SSB's centre measures are stays: home-based work by centre staff is not counted."""
+    tables = run(data, years=1, rng=12)
+    families = tables["families"]
+    yearly = tables["yearly"].sum(numeric_only=True)
+    stays = families[families["option"].isin(["residential", "direct_purchase"])]
+    stays = stays[stays["status"] != "waiting"]  # booked stays that start after the run
+    assert yearly["child_measures"] == stays["children"].sum()
+    assert yearly["child_measures_age_0_2"] == (stays["age_group"] == "0-2").sum()
+    assert yearly["admissions_home_centre"] > 0

@@ -23,8 +23,9 @@ def parameter_table() -> str:
     lines = ["| parameter | default | meaning | source |", "|---|---|---|---|"]
     for name, field in Parameters.model_fields.items():
         source = (field.json_schema_extra or {}).get("source", "")  # type: ignore[union-attr]
-        if source.startswith("ASSUMPTION"):
-            source = "**ASSUMPTION**" + source[len("ASSUMPTION") :]
+        for mark in ("ASSUMPTION", "CALIBRATED"):
+            if source.startswith(mark):
+                source = f"**{mark}**" + source[len(mark) :]
         lines.append(f"| `{name}` | {field.default} | {field.description} | {source} |")
     return "\n".join(lines)
 

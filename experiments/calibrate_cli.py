@@ -1,0 +1,138 @@
+"""`sfbsim calibrate`: fit the free behavioural parameters to Statistics Norway's series.
+
+Registered on the main app in experiments/cli.py (``app.command()(calibrate)``); see
+docs/calibration.md for the method.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def calibrate(
+    scenario: Annotated[
+        str,
+        typer.Option(
+            "--scenario", "-s", help="History scenario to fit (a shipped name or a TOML file)."
+        ),
+    ] = "history",
+    trials: Annotated[int, typer.Option(help="Optuna TPE trials.", min=1)] = 60,
+    reps: Annotated[
+        int,
+        typer.Option(help="Replications per trial (seeds 1..REPS, the same every trial).", min=1),
+    ] = 2,
+    report_reps: Annotated[
+        int, typer.Option(help="Replications for the fit report (seeds 1001...).", min=1)
+    ] = 10,
+    fit_until: Annotated[
+        int | None,
+        typer.Option(
+            help="Fit only targets up to this year (e.g. 2019); later years are reported as "
+            "out of sample. Default: all targets."
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the TPE sampler.", min=0)] = 0,
+    refine: Annotated[
+        float,
+        typer.Option(
+            help="Share of the trials spent on a local search around the best so far.",
+            min=0.0,
+            max=1.0,
+        ),
+    ] = 0.5,
+    bed_days: Annotated[
+        str,
+        typer.Option(
+            help="How centre_bed_days is simulated: 'calendar' (every day of a stay, as "
+            "children_present_dec31) or 'presence' (days at the centre: child_bed_days)."
+        ),
+    ] = "calendar",
+    jobs: Annotated[
+        int, typer.Option(help="Worker processes for the replications (1 = in process).", min=1)
+    ] = 2,
+    out: Annotated[Path, typer.Option(help="Folder for the fit report.")] = Path(
+        "results/calibration"
+    ),
+    write_defaults: Annotated[
+        bool,
+        typer.Option(
+            help="Also write model/calibrated_parameters.toml, the shipped defaults "
+            "(then run tools/render_parameters.py)."
+        ),
+    ] = False,
+    price_only: Annotated[
+        str | None,
+        typer.Option(
+            help="Price-only variant shown beside the full model in the report ('none' to skip)."
+        ),
+    ] = "history_price_only",
+    targets: Annotated[
+        Path | None, typer.Option(help="Targets CSV (default: model/data/calibration_targets.csv).")
+    ] = None,
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Folder with your own data tables.")
+    ] = None,
+) -> None:
+    """Calibrate the free behavioural parameters against SSB's series (the history scenario).
+
+    Writes trials.csv, calibrated_parameters.toml, fit.csv, fit.png, report.md (and the price-only
+    comparison) to --out. With --write-defaults the parameters become the shipped defaults.
+    """
+    from experiments.calibration import TARGETS_FILE, run_calibration
+    from experiments.scenario_files import ScenarioError, load_scenario
+    from model.data_loading import DataValidationError, load_data
+
+    if bed_days not in ("calendar", "presence"):
+        errors.print("[bold red]error:[/] --bed-days must be 'calendar' or 'presence'")
+        raise typer.Exit(2)
+    try:
+        bundled = load_data(data)
+        chosen = load_scenario(scenario, bundled)
+        other = None
+        if price_only and price_only.lower() != "none":
+            other = load_scenario(price_only, bundled)
+    except (ScenarioError, DataValidationError) as error:
+        errors.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    console.print(
+        f"Calibrating on [bold]{chosen.name}[/]: {trials} trials x {reps} replications, "
+        f"{jobs} process(es); fit until {fit_until or 'the last target year'}"
+    )
+
+    def progress(number: int, value: float, best: float) -> None:
+        console.print(f"trial {number + 1}/{trials}: loss {value:.3g} (best {best:.3g})")
+
+    result = run_calibration(
+        chosen,
+        out,
+        trials=trials,
+        reps=reps,
+        report_reps=report_reps,
+        fit_until=fit_until,
+        seed=seed,
+        jobs=jobs,
+        write_defaults=write_defaults,
+        price_only=other,
+        data_dir=data,
+        targets_file=targets or TARGETS_FILE,
+        bed_days=bed_days,
+        refine=refine,
+        progress=progress,
+    )
+    table = result["fit"]
+    console.print(
+        f"Best loss {result['loss']:.3g}; {int(table['inside'].sum())} of {len(table)} targets "
+        f"inside their band (mean of {report_reps} replications)"
+    )
+    for path in result["files"]:
+        console.print(f"Parameters written to [bold]{path}[/]")
+    if write_defaults:
+        console.print("Now run: .venv/bin/python tools/render_parameters.py")
+    console.print(f"Fit report in [bold]{out}[/] (report.md, fit.csv, fit.png)")

@@ -1,0 +1,222 @@
+"""History replay and calibration (issue 5): targets, scenarios, shipped defaults, acceptance."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import tomllib
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from experiments.calibrate_cli import calibrate as calibrate_command
+from experiments.calibration import (
+    FREE_PARAMETERS,
+    SSB_COLUMNS,
+    TARGETS_FILE,
+    Replicator,
+    fit_table,
+    load_targets,
+    loss,
+    mean_residential_stay,
+    read_parameter_file,
+    target_values,
+    write_parameter_file,
+)
+from experiments.scenario_files import load_scenario
+from model.parameters import CALIBRATED_FILE, Parameters, apply_calibrated_defaults
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_TARGETS = REPO.parent / "shared" / "calibration" / "targets.csv"
+ACCEPTANCE_REPS = 6
+
+
+# --- targets ------------------------------------------------------------------------------------
+def test_targets_are_the_project_copy_with_sources():
+    targets = load_targets()
+    assert len(targets) == 18
+    assert targets["source"].str.len().gt(0).all()
+    assert (targets["low"] <= targets["value"]).all() and (
+        targets["value"] <= targets["high"]
+    ).all()
+    if SHARED_TARGETS.is_file():
+        assert TARGETS_FILE.read_bytes() == SHARED_TARGETS.read_bytes()
+
+
+def test_target_values_and_loss():
+    targets = load_targets()
+    series = pd.DataFrame(
+        {column: [0.0] for column in SSB_COLUMNS.values()}, index=pd.Index([2017], name="year")
+    )
+    series["child_bed_days"] = 34966.0
+    values = target_values(series, targets)
+    row = targets.index[(targets["target"] == "centre_bed_days") & (targets["year"] == 2017)][0]
+    assert values[row] == 34966.0
+    assert math.isnan(values[targets.index[targets["year"] == 2024][0]])  # not in the run
+    simulated = pd.DataFrame({1: targets["value"], 2: targets["value"]})
+    assert loss(targets, simulated) == 0.0
+    edge = pd.DataFrame({1: targets["high"]})
+    assert loss(targets, edge) == pytest.approx(1.0, rel=0.01)  # bands are nearly symmetric
+    series["child_stay_days"] = 40000.0
+    assert target_values(series, targets, "calendar")[row] == 40000.0
+    with pytest.raises(ValueError):
+        target_values(series, targets, "no_such_definition")
+    table = fit_table(targets, edge, fit_until=2019)
+    assert table["inside"].all()
+    assert set(table.loc[table["year"] > 2019, "sample"]) == {"out-of-sample"}
+
+
+def test_mean_residential_stay_counts_completed_stays_by_year_of_end():
+    families = pd.DataFrame(
+        {
+            "option": ["residential", "residential", "home_centre", "residential"],
+            "status": ["finished", "finished", "finished", "dropped_out"],
+            "start_date": ["2023-12-01", "2024-03-01", "2024-01-01", "2024-01-01"],
+            "end_date": ["2024-01-30", "2024-04-10", "2024-03-01", "2024-01-05"],
+        }
+    )
+    assert mean_residential_stay(families).to_dict() == {2024: (60 + 40) / 2}
+
+
+# --- scenarios ----------------------------------------------------------------------------------
+def test_history_scenario_carries_the_dated_history(data):
+    history = load_scenario("history", data)
+    assert history.run.start_year == 2012 and history.run.years == 13  # 2012 is warm-up
+    assert history.levers.older_children_included and history.levers.guidance_allowed
+    by_lever: dict[str, list] = {}
+    for change in history.changes:
+        by_lever.setdefault(change.lever, []).append(change)
+    mandate = dt.date(2022, 1, 1)
+    for lever in ("older_children_included", "guidance_allowed"):
+        (change,) = by_lever[lever]
+        assert change.value is False and change.start == mandate
+    cases = sorted(by_lever["case_rate_multiplier"], key=lambda c: c.start)
+    # relative to 2024 (1.0): 2013-2017 at 1/0.617 (SSB 09050 per child, 2017 -> 2024)
+    assert cases[-1].value == 1.0 and cases[-1].start == dt.date(2024, 1, 1)
+    assert history.levers.case_rate_multiplier == pytest.approx(1 / 0.617, abs=0.001)
+    pandemic = [c for c in cases if c.start and dt.date(2020, 3, 1) <= c.start < mandate]
+    trend_2019 = next(c.value for c in cases if c.start == dt.date(2019, 1, 1))
+    assert pandemic and all(c.value < 0.9 * trend_2019 for c in pandemic)
+    units = {c.start: c.value for c in by_lever["units_multiplier"]}
+    assert units[dt.date(2024, 1, 1)] == pytest.approx(154 / 182, abs=0.001)
+    assert units[dt.date(2022, 1, 1)] == pytest.approx(166 / 182, abs=0.001)
+
+
+def test_price_only_equals_history_before_2022(data):
+    history = load_scenario("history", data)
+    price_only = load_scenario("history_price_only", data)
+    mandate = dt.date(2022, 1, 1)
+
+    def before(scenario):
+        return sorted(
+            (c.lever, str(c.start), str(c.end), c.value)
+            for c in scenario.changes
+            if c.start is None or c.start < mandate
+        )
+
+    assert before(history) == before(price_only)
+    assert history.levers == price_only.levers and history.run == price_only.run
+    after = [c for c in price_only.changes if c.start and c.start >= mandate]
+    assert [c.lever for c in after] == ["case_rate_multiplier"]  # held at the 2021 trend
+    assert all(c.end is None or c.end <= mandate for c in price_only.changes if c not in after)
+
+
+# --- shipped defaults -----------------------------------------------------------------------------
+def test_shipped_defaults_are_the_calibrated_values():
+    calibrated = read_parameter_file(CALIBRATED_FILE)
+    assert set(calibrated) == set(FREE_PARAMETERS)
+    defaults = Parameters()
+    for name, value in calibrated.items():
+        assert getattr(defaults, name) == pytest.approx(value), name
+        source = Parameters.model_fields[name].json_schema_extra["source"]
+        assert source.startswith("CALIBRATED"), name
+    odd = (REPO / "docs" / "ODD.md").read_text(encoding="utf-8")
+    rate = calibrated["case_rate_per_1000_children"]
+    assert f"`case_rate_per_1000_children` | {rate} |" in odd
+    assert "**CALIBRATED**" in odd
+
+
+def test_parameter_file_round_trip(tmp_path):
+    path = write_parameter_file(tmp_path / "p.toml", {"asc_residential": 0.25}, {"trials": 3})
+    assert tomllib.loads(path.read_text())["meta"]["trials"] == 3
+    assert read_parameter_file(path) == {"asc_residential": 0.25}
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[parameters]\nno_such_parameter = 1.0\n")
+    with pytest.raises(KeyError):
+        apply_calibrated_defaults(bad)
+
+
+# --- the command ----------------------------------------------------------------------------------
+def test_calibrate_command_runs_and_writes_a_report(tmp_path):
+    short = tmp_path / "short.toml"
+    short.write_text('baseline = "history"\nname = "history_short"\n[run]\nyears = 3\n')
+    app = typer.Typer()
+    app.command()(calibrate_command)
+    app.command("noop")(lambda: None)  # two commands, so `calibrate` is a subcommand
+    out = tmp_path / "cal"
+    result = CliRunner().invoke(
+        app,
+        [
+            "calibrate",
+            "--scenario",
+            str(short),
+            "--trials",
+            "2",
+            "--reps",
+            "1",
+            "--report-reps",
+            "2",
+            "--jobs",
+            "1",
+            "--price-only",
+            "none",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    for name in ("trials.csv", "calibrated_parameters.toml", "fit.csv", "fit.png", "report.md"):
+        assert (out / name).is_file(), name
+    fit = pd.read_csv(out / "fit.csv")
+    assert len(fit) == 18 and fit["sim_mean"].notna().sum() == 2  # 2013-2014: measures 0-12
+    assert set(read_parameter_file(out / "calibrated_parameters.toml")) == set(FREE_PARAMETERS)
+    assert CALIBRATED_FILE.read_text()  # --write-defaults was not given: shipped file untouched
+
+
+def test_calibrate_command_rejects_an_unknown_scenario(tmp_path):
+    app = typer.Typer()
+    app.command()(calibrate_command)
+    app.command("noop")(lambda: None)
+    result = CliRunner().invoke(app, ["calibrate", "--scenario", "no_such", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+
+
+# --- acceptance -----------------------------------------------------------------------------------
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="known misses of the shipped calibration, listed in docs/calibration.md (11 of 18 "
+    "targets inside their band; measures 0-12 2013/2014/2017, measures 0-2 2016/2023, children "
+    "on 31 Dec 2019 and the mean stay are outside): issue 5's acceptance is not met yet. strict: "
+    "once every band is met this test passes and the mark must go",
+)
+def test_history_with_shipped_defaults_lands_every_target_in_its_band(data):
+    """`sfbsim run --scenario history` on the shipped defaults: every target's mean over a few
+    replications lies inside its low-high band (issue 5, acceptance)."""
+    targets = load_targets()
+    history = load_scenario("history", data)
+    bed_days = tomllib.loads(CALIBRATED_FILE.read_text())["meta"].get("bed_days", "presence")
+    seeds = list(range(1001, 1001 + ACCEPTANCE_REPS))
+    with Replicator(jobs=2) as replicator:
+        runs = replicator.series(history, seeds)
+    simulated = pd.DataFrame(
+        {s: target_values(r, targets, bed_days) for s, r in zip(seeds, runs, strict=True)}
+    )
+    table = fit_table(targets, simulated)
+    misses = table[~table["inside"]]
+    assert misses.empty, "targets outside their band:\n" + misses[
+        ["target", "year", "low", "high", "sim_mean", "miss_pct"]
+    ].to_string(index=False)
