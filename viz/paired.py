@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from experiments.compare import t_interval  # one paired t-interval for CLI and app
 from experiments.runner import simulate
 from model.data_loading import BundledData
 from model.outputs import METRICS
@@ -81,19 +81,6 @@ def run_paired(
             if progress is not None:
                 progress(done, total)
     return pd.concat(frames, ignore_index=True)
-
-
-def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and two-sided t-interval; the interval is NaN with fewer than two values."""
-    values = np.asarray(values, dtype=float)
-    values = values[~np.isnan(values)]
-    if values.size == 0:
-        return np.nan, np.nan, np.nan
-    mean = float(values.mean())
-    if values.size < 2:
-        return mean, np.nan, np.nan
-    half = float(stats.t.ppf(0.5 + level / 2, values.size - 1) * stats.sem(values))
-    return mean, mean - half, mean + half
 
 
 def paired_differences(results: pd.DataFrame, by_year: bool = True) -> pd.DataFrame:
