@@ -43,6 +43,13 @@ OUTCOMES: dict[str, str] = {
 """Every outcome a comparison reports, with its meaning (the default table shows them all)."""
 
 COST_OUTCOMES = ("municipal_cost", "state_cost", "societal_cost")
+VALUE_OUTCOMES = ("municipal_value", "state_value", "societal_value")
+"""Value of avoided social exclusion by payer (model.ledger; Menon 2025's values)."""
+RETURN_OUTCOMES = {
+    "return_per_krone_society": ("societal_value", "societal_cost"),
+    "return_per_krone_municipality": ("municipal_value", "municipal_cost"),
+}
+"""Value per krone of cost, for society and for the municipalities."""
 COUNT_OUTCOMES = (
     "admissions",
     "intake_refusals",
@@ -195,54 +202,64 @@ def _ratio(numerator: Any, denominator: Any) -> Any:
 def _cost_rows(
     tables: dict[str, pd.DataFrame], scenario: Any, data: Any, years: int, groups: bool
 ) -> pd.DataFrame | None:
-    """Costs per year (and per year × region / size class) from the ledger, or None.
+    """Costs and values by payer, and returns per krone, per year (and per year × region /
+    size class) from the ledger, or None.
 
     The ledger books each family's costs (its assessment and the present value of the measure
-    decided) in the family's year; ``year = 0`` is the run's total divided by its years.
+    decided) and the value of avoided exclusion in the family's year; ``year = 0`` is the run's
+    total divided by its years (for the returns: total value over total cost).
     """
     found = ledger()
     if found is None:
         return None
     ledger_tables, costs_model = found
     costs = getattr(scenario, "costs", None) or costs_model()
-    yearly = ledger_tables(tables, scenario, data, costs)["ledger_yearly"]
-    names = [n for n in COST_OUTCOMES if n in yearly.columns]
+    yearly = ledger_tables(tables, scenario, data, costs)["ledger_yearly"].copy()
+    yearly["municipal_value"] = yearly["municipal_value_share"]
+    yearly["state_value"] = yearly["state_value_share"]
+    yearly["societal_value"] = yearly[f"exclusion_value_pv_{costs.exclusion_value_level}"]
+    names = [*COST_OUTCOMES, *VALUE_OUTCOMES]
     scopes: list[tuple[str, list[str]]] = [("national", [])]
     if groups:
         scopes += [("region", ["region"]), ("size_class", ["size_class"])]
     parts = []
     for scope, keys in scopes:
         by_year = yearly.groupby(["year", *keys], sort=True)[names].sum().reset_index()
-        period = yearly.groupby(keys, sort=True)[names].sum() if keys else None
-        for name in names:
-            frame = pd.DataFrame(
-                {
-                    "scope": scope,
-                    "grp": by_year[keys[0]].astype(str) if keys else "",
-                    "year": by_year["year"].astype("int64"),
-                    "outcome": name,
-                    "value": by_year[name].astype("float64"),
-                }
-            )
-            if keys:
-                total = pd.DataFrame(
+        period = (
+            yearly.groupby(keys, sort=True)[names].sum()
+            if keys
+            else yearly[names].sum().to_frame().T.set_axis([""])
+        )
+        grp_year = by_year[keys[0]].astype(str) if keys else ""
+        grp_period = period.index.astype(str)
+        for name in [*names, *RETURN_OUTCOMES]:
+            if name in RETURN_OUTCOMES:
+                value_column, cost_column = RETURN_OUTCOMES[name]
+                per_year = _ratio(by_year[value_column], by_year[cost_column])
+                total = _ratio(period[value_column], period[cost_column])
+            else:
+                per_year = by_year[name]
+                total = period[name] / years
+            parts.append(
+                pd.DataFrame(
                     {
                         "scope": scope,
-                        "grp": period.index.astype(str),
+                        "grp": grp_year,
+                        "year": by_year["year"].astype("int64"),
+                        "outcome": name,
+                        "value": np.asarray(per_year, dtype="float64"),
+                    }
+                )
+            )
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "scope": scope,
+                        "grp": grp_period,
                         "year": 0,
                         "outcome": name,
-                        "value": period[name].to_numpy(dtype="float64") / years,
+                        "value": np.asarray(total, dtype="float64"),
                     }
                 )
-            else:
-                total = pd.DataFrame(
-                    {
-                        "scope": [scope],
-                        "grp": [""],
-                        "year": [0],
-                        "outcome": [name],
-                        "value": [float(yearly[name].sum()) / years],
-                    }
-                )
-            parts += [frame, total]
+            )
     return pd.concat(parts, ignore_index=True)

@@ -270,3 +270,22 @@ def test_compare_totals_paired_ci():
     out = compare_totals(a, b).set_index("metric")
     assert out.loc["x", "difference"] == pytest.approx(7 / 6)
     assert out.loc["x", "ci_low"] < out.loc["x", "difference"] < out.loc["x", "ci_high"]
+
+
+def test_compare_outcomes_carry_value_by_payer_and_returns_per_krone():
+    """Issue 6: compare shows cost and value by payer and the return per krone."""
+    from experiments.outcomes import replication_outcomes
+
+    data = load_data()
+    scenario = Scenario(run=RunSettings(years=1))
+    _, tables = simulate(scenario, data)
+    rows, _ = replication_outcomes(tables, scenario, data, groups=False, municipalities=False)
+    period = rows[rows["year"] == 0].set_index("outcome")["value"]
+    for name in ("municipal_cost", "state_cost", "municipal_value", "state_value"):
+        assert period[name] > 0, name
+    assert period["return_per_krone_society"] == pytest.approx(
+        period["societal_value"] / period["societal_cost"]
+    )
+    assert period["return_per_krone_municipality"] == pytest.approx(
+        period["municipal_value"] / period["municipal_cost"]
+    )
