@@ -83,7 +83,7 @@ def _watch_parent(pid: int, interval: float = 1.0) -> None:
 
 def run_task(task: Task) -> Result:
     """Run one replication and reduce it to outcomes (runs in the worker)."""
-    from experiments.outcomes import replication_outcomes
+    from experiments.outcomes import OUTCOME_TABLES, replication_outcomes
     from experiments.runner import simulate
     from model.parameters import Scenario
 
@@ -98,7 +98,7 @@ def run_task(task: Task) -> Result:
     seeded = scenario.model_copy(
         update={"run": scenario.run.model_copy(update={"seed": task.seed})}
     )
-    _model, tables = simulate(seeded, data)
+    _model, tables = simulate(seeded, data, tables=OUTCOME_TABLES)
     rows, municipality = replication_outcomes(
         tables, seeded, data, groups=task.groups, municipalities=task.municipalities
     )

@@ -42,6 +42,8 @@ OUTCOMES: dict[str, str] = {
 }
 """Every outcome a comparison reports, with its meaning (the default table shows them all)."""
 
+OUTCOME_TABLES = ("yearly", "municipality_yearly", "centre_yearly", "families")
+"""The run tables the outcomes (and the ledger) are computed from."""
 COST_OUTCOMES = ("municipal_cost", "state_cost", "societal_cost")
 VALUE_OUTCOMES = ("municipal_value", "state_value", "societal_value")
 """Value of avoided social exclusion by payer (model.ledger; Menon 2025's values)."""
@@ -79,6 +81,27 @@ def ledger() -> Any | None:
     return ledger_tables, Costs
 
 
+class _Rows:
+    """Outcome rows collected as arrays and turned into one frame at the end (fast)."""
+
+    def __init__(self) -> None:
+        self.columns: dict[str, list[np.ndarray]] = {name: [] for name in COLUMNS}
+
+    def add(self, scope: str, grp: Any, years: Any, outcome: str, values: Any) -> None:
+        """Rows for one outcome: one per year (year 0 = the whole run)."""
+        years = np.asarray(years, dtype="int64")
+        n = years.size
+        grp = np.asarray(grp, dtype=object) if np.ndim(grp) else np.full(n, grp, dtype=object)
+        self.columns["scope"].append(np.full(n, scope, dtype=object))
+        self.columns["grp"].append(grp.astype(str).astype(object))
+        self.columns["year"].append(years)
+        self.columns["outcome"].append(np.full(n, outcome, dtype=object))
+        self.columns["value"].append(np.asarray(values, dtype="float64"))
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame({name: np.concatenate(parts) for name, parts in self.columns.items()})
+
+
 def replication_outcomes(
     tables: dict[str, pd.DataFrame],
     scenario: Any,
@@ -91,19 +114,16 @@ def replication_outcomes(
     yearly = tables["yearly"]
     families = _admitted(tables["families"], data, scenario)
     centres = tables["centre_yearly"]
-    frames = [_scope_rows("national", "", yearly, families, centres, years)]
+    rows = _Rows()
+    _scope_rows(rows, "national", "", yearly, families, centres, years)
     if groups:
         for scope in ("region", "size_class"):
             for grp, part in yearly.groupby(scope, sort=True):
                 fam = families[families[scope] == grp]
                 cen = centres[centres["region"] == grp] if scope == "region" else None
-                frames.append(_scope_rows(scope, str(grp), part, fam, cen, years))
-    rows = pd.concat(frames, ignore_index=True)
-    costs = _cost_rows(tables, scenario, data, years, groups)
-    if costs is not None:
-        rows = pd.concat([rows, costs], ignore_index=True)
-    rows["year"] = rows["year"].astype("int64")
-    rows["value"] = rows["value"].astype("float64")
+                _scope_rows(rows, scope, str(grp), part, fam, cen, years)
+    _cost_rows(rows, tables, scenario, data, years, groups)
+    rows = rows.frame()
     if municipalities:
         per = tables["municipality_yearly"].groupby("kommunenummer", sort=True)["admissions"].sum()
         mun = pd.DataFrame(
@@ -139,13 +159,15 @@ def _admitted(families: pd.DataFrame, data: Any, scenario: Any) -> pd.DataFrame:
 
 
 def _scope_rows(
+    rows: _Rows,
     scope: str,
     grp: str,
     yearly: pd.DataFrame,
     families: pd.DataFrame,
     centres: pd.DataFrame | None,
     years: int,
-) -> pd.DataFrame:
+) -> None:
+    """Count, share, wait and occupancy outcomes of one scope and group."""
     by_year = yearly.groupby("year", sort=True).sum(numeric_only=True)
     year_index = by_year.index.to_numpy()
     out: dict[str, tuple[np.ndarray, float]] = {}
@@ -178,20 +200,8 @@ def _scope_rows(
             _ratio(occupied, unit_days),
             float(_ratio(occupied.sum(), unit_days.sum())),
         )
-    parts = []
     for name, (per_year, period) in out.items():
-        parts.append(
-            pd.DataFrame(
-                {
-                    "scope": scope,
-                    "grp": grp,
-                    "year": np.append(year_index, 0),
-                    "outcome": name,
-                    "value": np.append(per_year, period),
-                }
-            )
-        )
-    return pd.concat(parts, ignore_index=True)
+        rows.add(scope, grp, np.append(year_index, 0), name, np.append(per_year, period))
 
 
 def _ratio(numerator: Any, denominator: Any) -> Any:
@@ -200,10 +210,15 @@ def _ratio(numerator: Any, denominator: Any) -> Any:
 
 
 def _cost_rows(
-    tables: dict[str, pd.DataFrame], scenario: Any, data: Any, years: int, groups: bool
-) -> pd.DataFrame | None:
+    rows: _Rows,
+    tables: dict[str, pd.DataFrame],
+    scenario: Any,
+    data: Any,
+    years: int,
+    groups: bool,
+) -> None:
     """Costs and values by payer, and returns per krone, per year (and per year × region /
-    size class) from the ledger, or None.
+    size class) from the ledger (nothing if the ledger is missing).
 
     The ledger books each family's costs (its assessment and the present value of the measure
     decided) and the value of avoided exclusion in the family's year; ``year = 0`` is the run's
@@ -211,7 +226,7 @@ def _cost_rows(
     """
     found = ledger()
     if found is None:
-        return None
+        return
     ledger_tables, costs_model = found
     costs = getattr(scenario, "costs", None) or costs_model()
     yearly = ledger_tables(tables, scenario, data, costs)["ledger_yearly"].copy()
@@ -222,7 +237,6 @@ def _cost_rows(
     scopes: list[tuple[str, list[str]]] = [("national", [])]
     if groups:
         scopes += [("region", ["region"]), ("size_class", ["size_class"])]
-    parts = []
     for scope, keys in scopes:
         by_year = yearly.groupby(["year", *keys], sort=True)[names].sum().reset_index()
         period = (
@@ -230,8 +244,8 @@ def _cost_rows(
             if keys
             else yearly[names].sum().to_frame().T.set_axis([""])
         )
-        grp_year = by_year[keys[0]].astype(str) if keys else ""
-        grp_period = period.index.astype(str)
+        grp_year = by_year[keys[0]].to_numpy() if keys else ""
+        grp_period = period.index.to_numpy()
         for name in [*names, *RETURN_OUTCOMES]:
             if name in RETURN_OUTCOMES:
                 value_column, cost_column = RETURN_OUTCOMES[name]
@@ -240,26 +254,5 @@ def _cost_rows(
             else:
                 per_year = by_year[name]
                 total = period[name] / years
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "scope": scope,
-                        "grp": grp_year,
-                        "year": by_year["year"].astype("int64"),
-                        "outcome": name,
-                        "value": np.asarray(per_year, dtype="float64"),
-                    }
-                )
-            )
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "scope": scope,
-                        "grp": grp_period,
-                        "year": 0,
-                        "outcome": name,
-                        "value": np.asarray(total, dtype="float64"),
-                    }
-                )
-            )
-    return pd.concat(parts, ignore_index=True)
+            rows.add(scope, grp_year, by_year["year"], name, per_year)
+            rows.add(scope, grp_period, np.zeros(len(period), dtype="int64"), name, total)

@@ -38,11 +38,13 @@ def simulate(
     scenario: Scenario,
     data: BundledData,
     progress: Callable[[int], None] | None = None,
+    tables: tuple[str, ...] | None = None,
 ) -> tuple[SfbModel, dict[str, pd.DataFrame]]:
-    """Build the model for a scenario, run every year, return the model and its tables."""
+    """Build the model for a scenario, run every year, return the model and its tables
+    (all of them, or only those named in ``tables``)."""
     model = build_model(scenario, data)
     model.run_years(progress=progress)
-    return model, model.recorder.tables()
+    return model, model.recorder.tables(tables)
 
 
 def build_model(scenario: Scenario, data: BundledData) -> SfbModel:

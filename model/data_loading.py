@@ -326,6 +326,7 @@ class BundledData:
     _ages: np.ndarray = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
     _travel: np.ndarray = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
     _rates: dict = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
+    _copay_memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         kn = self.municipalities["kommunenummer"].to_numpy()
@@ -373,6 +374,13 @@ class BundledData:
 
     def copay(self, year: int, measure: str) -> float:
         """Co-payment in nominal NOK per month (1 sats); years outside the table are clamped."""
+        key = (int(year), measure)
+        cached = self._copay_memo.get(key)
+        if cached is None:
+            cached = self._copay_memo[key] = self._copay_lookup(year, measure)
+        return cached
+
+    def _copay_lookup(self, year: int, measure: str) -> float:
         years = sorted(y for (y, m) in self._rates if m == measure)
         if not years:
             raise KeyError(f"no co-payment rates for measure {measure!r}")

@@ -211,19 +211,20 @@ class Recorder:
             self.families.append(family_record(family))
 
     # --- tables -----------------------------------------------------------------------------
-    def tables(self) -> dict[str, pd.DataFrame]:
-        """Every output table, keyed by file stem."""
+    def tables(self, names: tuple[str, ...] | None = None) -> dict[str, pd.DataFrame]:
+        """The output tables keyed by file stem: all of them, or only ``names``."""
         self.finalise()
         self._frames: dict[str, pd.DataFrame] = {}
-        return {
-            "yearly": self.grouped_table(["region", "size_class"]),
-            "year_region": self.region_table(),
-            "year_size_class": self.grouped_table(["size_class"]),
-            "municipality_yearly": self.municipality_table(),
-            "centre_yearly": self.centre_table(),
-            "daily": self.daily_table(),
-            "families": self.family_table(),
+        builders = {
+            "yearly": lambda: self.grouped_table(["region", "size_class"]),
+            "year_region": self.region_table,
+            "year_size_class": lambda: self.grouped_table(["size_class"]),
+            "municipality_yearly": self.municipality_table,
+            "centre_yearly": self.centre_table,
+            "daily": self.daily_table,
+            "families": self.family_table,
         }
+        return {name: build() for name, build in builders.items() if names is None or name in names}
 
     def _long_counts(self) -> pd.DataFrame:
         """Counts as a long frame (year × municipality), built once per call of tables()."""
