@@ -126,7 +126,8 @@ class Family(mesa.Agent):
         return self.severity >= self.model.parameters.urgent_severity
 
     def draw(self, stream: str) -> float:
-        """The family's next uniform from one of its streams."""
+        """The family's next draw from one of its streams (uniform; for ``duration`` the
+        standard-normal score of a uniform)."""
         used = self._luck_used.get(stream, 0)
         values = self.luck[stream][self.row]
         self._luck_used[stream] = used + 1

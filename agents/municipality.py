@@ -56,8 +56,7 @@ class Municipality(mesa.Agent):
         self.size_class = size_class
         self.own_capacity = own_capacity
         self.budget_pressure = budget_pressure
-        self.nearest_centre_hours = 0.0  # set by the model (SfbModel.refresh_reach)
-        self.home_centre_reachable = False
+        self.set_reach(0.0, False)  # the model sets the real values (SfbModel.refresh_reach)
         self.price_weight = self.price_weight_per_100k() / 100_000
         initial = model.parameters.expected_wait_initial_days
         self.expected_wait = {Option.RESIDENTIAL: initial, Option.HOME_CENTRE: initial}
@@ -79,51 +78,56 @@ class Municipality(mesa.Agent):
         """Systematic utility of ``option`` for this family's case."""
         return self.utilities(family, (option,))[0]
 
+    def set_reach(self, nearest_centre_hours: float, home_centre_reachable: bool) -> None:
+        """Travel to the nearest residential centre and whether centre staff reach us; the
+        parts of the utilities that depend only on these and on constants are kept ready."""
+        p = self.model.parameters
+        self.nearest_centre_hours = nearest_centre_hours
+        self.home_centre_reachable = home_centre_reachable
+        hours = nearest_centre_hours
+        self._utility_base = {
+            RESIDENTIAL: p.asc_residential + p.beta_travel_per_hour * hours,
+            HOME_CENTRE: p.asc_home_centre + p.beta_home_travel_per_hour * hours,
+            OWN: p.asc_own + p.beta_own_capacity * self.own_capacity,
+            EMERGENCY: p.asc_emergency,
+            DIRECT_PURCHASE: p.asc_direct_purchase + p.beta_travel_per_hour * hours,
+        }
+
     def utilities(self, family: Family, options: tuple[Option, ...]) -> list[float]:
-        """Systematic utilities of several options (shared terms computed once)."""
+        """Systematic utilities of several options (see docs/ODD.md §7.2)."""
         p = self.model.parameters
         option_costs = self.model.option_costs()
         sats = family.sats
-        if family.severity >= p.high_risk_severity:
+        severity = family.severity
+        if severity >= p.high_risk_severity:
             sats *= self.model.levers.copay_multiplier_high_risk  # scales co-payments only
-        price = self.price_weight
         wait_weight = (
             p.beta_wait_per_30_days + family.urgent * p.beta_urgent_wait_per_30_days
         ) / 30
         centre_pull = p.beta_familiarity * self.familiarity
         if self.model.levers.guidance_allowed:
             centre_pull += p.guidance_bonus
-        severity = family.severity
-        hours = self.nearest_centre_hours
+        price = self.price_weight
+        base = self._utility_base
         values = []
         for option in options:
+            value = base[option]
             if option is RESIDENTIAL:
-                value = (
-                    p.asc_residential
-                    + p.beta_severity_residential * severity
-                    + p.beta_travel_per_hour * hours
+                value += (
+                    p.beta_severity_residential * severity
                     + wait_weight * self.expected_wait[RESIDENTIAL]
                     + centre_pull
                 )
             elif option is HOME_CENTRE:
-                value = (
-                    p.asc_home_centre
-                    + p.beta_severity_home_centre * severity
-                    + p.beta_home_travel_per_hour * hours
+                value += (
+                    p.beta_severity_home_centre * severity
                     + wait_weight * self.expected_wait[HOME_CENTRE]
                     + centre_pull
                 )
-            elif option is OWN:
-                value = p.asc_own + p.beta_own_capacity * self.own_capacity
             elif option is EMERGENCY:
-                value = p.asc_emergency + p.beta_severity_emergency * severity
-            else:
-                value = (
-                    p.asc_direct_purchase
-                    + p.beta_severity_residential * severity
-                    + p.beta_travel_per_hour * hours
-                    + centre_pull
-                )
+                value += p.beta_severity_emergency * severity
+            elif option is DIRECT_PURCHASE:
+                value += p.beta_severity_residential * severity + centre_pull
             per_sats, fixed = option_costs[option]
             values.append(value + price * (fixed + per_sats * sats))
         return values

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import statistics
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +17,7 @@ import mesa
 import networkx as nx
 import numpy as np
 import pandas as pd
+from scipy.special import ndtri
 
 from agents.centre import Centre
 from agents.family import (
@@ -66,13 +66,10 @@ LUCK_WIDTH: dict[str, int] = {
 }
 """Uniforms drawn per family per stream (more than any family can use)."""
 
-_NORMAL = statistics.NormalDist()
 
-
-def lognormal_days(u: float, median: float, sigma: float, low: int, high: int) -> int:
-    """Inverse-CDF draw of a log-normal length in days, clipped to [low, high]."""
-    u = min(max(u, 1e-9), 1 - 1e-9)
-    return int(min(max(round(median * math.exp(sigma * _NORMAL.inv_cdf(u))), low), high))
+def lognormal_days(z: float, median: float, sigma: float, low: int, high: int) -> int:
+    """A log-normal length in days from a standard-normal score ``z``, clipped to [low, high]."""
+    return int(min(max(round(median * math.exp(sigma * z)), low), high))
 
 
 class SfbModel(mesa.Model):
@@ -335,8 +332,10 @@ class SfbModel(mesa.Model):
             mask = own_units & (serves == municipality.region)
             if not mask.any():
                 mask = own_units if own_units.any() else np.ones_like(own_units)
-            municipality.nearest_centre_hours = float(travel[municipality.index, mask].min())
-            municipality.home_centre_reachable = bool(reach_home[municipality.index])
+            municipality.set_reach(
+                float(travel[municipality.index, mask].min()),
+                bool(reach_home[municipality.index]),
+            )
 
     def run_information_campaign(self, share: float) -> None:
         """Close ``share`` of every municipality's gap to full familiarity."""
@@ -569,10 +568,12 @@ class SfbModel(mesa.Model):
         self._arrival_rows = list(
             zip(*(values.tolist() for values in columns.values()), strict=True)
         )
-        self._luck = {
-            stream: getattr(self.streams, stream).random((n, width)).tolist()
+        luck = {
+            stream: getattr(self.streams, stream).random((n, width))
             for stream, width in LUCK_WIDTH.items()
         }
+        luck["duration"] = ndtri(np.clip(luck["duration"], 1e-9, 1 - 1e-9))  # normal scores
+        self._luck = {stream: values.tolist() for stream, values in luck.items()}
         self._arrival_cursor = 0
 
     def _admit_new_cases(self, day: int) -> None:

@@ -103,6 +103,7 @@ def test_price_moves_the_choice_more_where_the_service_can_do_it_itself(data):
         low.budget_pressure = high.budget_pressure = 0.5
         for m in (low, high):
             m.price_weight = m.price_weight_per_100k() / 100_000
+            m.set_reach(m.nearest_centre_hours, m.home_centre_reachable)
     kn_low, kn_high = cheap.municipalities[0].kommunenummer, cheap.municipalities[1].kommunenummer
     drop_low = residential_share(cheap, kn_low) - residential_share(dear, kn_low)
     drop_high = residential_share(cheap, kn_high) - residential_share(dear, kn_high)
