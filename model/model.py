@@ -17,6 +17,7 @@ import mesa
 import networkx as nx
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from scipy.special import ndtri
 
 from agents.centre import Centre
@@ -365,11 +366,14 @@ class SfbModel(mesa.Model):
                     graph.add_edge(members[u], members[v], kind="cooperation")
         return graph
 
-    def _diffusion_matrix(self) -> np.ndarray:
-        """Row-normalised adjacency: neighbours' mean familiarity is W @ f."""
-        adjacency = nx.to_numpy_array(self.graph, nodelist=range(len(self.municipalities)))
-        degree = adjacency.sum(axis=1, keepdims=True)
-        return np.divide(adjacency, degree, out=np.zeros_like(adjacency), where=degree > 0)
+    def _diffusion_matrix(self) -> sparse.csr_matrix:
+        """Row-normalised adjacency (sparse): neighbours' mean familiarity is W @ f."""
+        adjacency = nx.to_scipy_sparse_array(
+            self.graph, nodelist=range(len(self.municipalities)), format="csr"
+        ).astype(float)
+        degree = np.asarray(adjacency.sum(axis=1)).ravel()
+        scale = np.divide(1.0, degree, out=np.zeros_like(degree), where=degree > 0)
+        return sparse.csr_matrix(sparse.diags(scale) @ adjacency)
 
     # --- look-ups used by the agents -----------------------------------------------------------
     def travel_hours(self, municipality: Municipality, centre: Centre) -> float:
