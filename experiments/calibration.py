@@ -2,8 +2,9 @@
 
 The history scenario (experiments/scenarios/history.toml: 2012 warm-up, then 2013-2024) is run
 with a parameter set on a few fixed seeds (common random numbers across trials); the simulated
-national series are compared with the targets in model/data/calibration_targets.csv (a copy of
-../shared/calibration/targets.csv with its sources). Optuna's TPE sampler minimises
+national series are compared with the targets in model/data/calibration_targets.csv (the
+project's copy of the shared calibration targets, with their sources). Optuna's TPE sampler
+minimises
 
     loss = mean over targets of ((simulated mean - observed) / half-width of the band)^2
 
