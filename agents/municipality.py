@@ -74,10 +74,6 @@ class Municipality(mesa.Agent):
         capacity_share = p.price_response_floor + (1 - p.price_response_floor) * self.own_capacity
         return p.beta_cost_per_100k * capacity_share * (0.5 + self.budget_pressure)
 
-    def utility(self, option: Option, family: Family) -> float:
-        """Systematic utility of ``option`` for this family's case."""
-        return self.utilities(family, (option,))[0]
-
     def set_reach(self, nearest_centre_hours: float, home_centre_reachable: bool) -> None:
         """Travel to the nearest residential centre and whether centre staff reach us; the
         parts of the utilities that depend only on these and on constants are kept ready."""

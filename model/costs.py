@@ -6,21 +6,17 @@ Kept apart from model/ledger.py so that a scenario file can hold them under ``[c
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
-MENON = "Menon 2025"
-ASSUME = "ASSUMPTION"
+from model.sources import ASSUME, MENON, sourced, sources_of
+
 RECON = "Menon 2025 (reconstructed)"
 ValueLevel = Literal["low", "medium", "mean"]
 
 
-def C(default: Any, source: str, description: str, **constraints: Any) -> Any:
-    """A cost field with its default, source and description."""
-    return Field(
-        default, description=description, json_schema_extra={"source": source}, **constraints
-    )
+C = sourced  # a cost or value with its source
 
 
 class Costs(BaseModel):
@@ -216,7 +212,4 @@ class Costs(BaseModel):
 
 def cost_sources() -> dict[str, str]:
     """Map every cost parameter to its documented source."""
-    return {
-        name: (field.json_schema_extra or {}).get("source", "")  # type: ignore[union-attr]
-        for name, field in Costs.model_fields.items()
-    }
+    return sources_of(Costs)

@@ -420,21 +420,11 @@ class SfbModel(mesa.Model):
             self._copay_cache[key] = rate
         return self._copay_cache[key]
 
-    def municipal_cost(self, option: Option, family: Family) -> float:
-        """What the option costs the municipality for this family (NOK), as it sees it.
-
-        Centre assessments cost the co-payment per month by the sats rule (brief §4) for the
-        expected months, with the co-payment levers applied (and the high-risk multiplier for
-        severe cases); under full municipal financing the full cost instead. The other options
-        cost the same for every family.
-        """
-        per_sats, fixed = self.option_costs()[option]
-        if per_sats and family.severity >= self.parameters.high_risk_severity:
-            per_sats *= self.levers.copay_multiplier_high_risk
-        return fixed + per_sats * family.sats
-
     def option_costs(self) -> dict[Option, tuple[float, float]]:
-        """(cost per sats, fixed cost) of each option this year under the levers in force."""
+        """(cost per sats, fixed cost) of each option to the municipality, this year, under the
+        levers in force: centre assessments cost the co-payment per month by the sats rule
+        (brief §4) for the expected months (the high-risk multiplier is applied per family in
+        Municipality.utilities); under full municipal financing the full cost instead."""
         key = (self.current_year, "options")
         cached = self._copay_cache.get(key)
         if cached is not None:

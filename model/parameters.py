@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from model.costs import Costs
+from model.sources import ASSUME, MENON, sourced, sources_of
 
 WeekendPolicy = Literal[
     "open_every_weekend",
@@ -25,15 +26,7 @@ WeekendPolicy = Literal[
 Weekday = Literal["mon", "tue", "wed", "thu", "fri"]
 WEEKDAY_INDEX: dict[str, int] = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4}
 
-MENON = "Menon 2025"
-ASSUME = "ASSUMPTION"
-
-
-def P(default: Any, source: str, description: str, **constraints: Any) -> Any:
-    """A parameter field with its default, source and description."""
-    return Field(
-        default, description=description, json_schema_extra={"source": source}, **constraints
-    )
+P = sourced  # a behavioural parameter with its source
 
 
 class Strict(BaseModel):
@@ -579,7 +572,4 @@ class Scenario(Strict):
 
 def parameter_sources() -> dict[str, str]:
     """Map every behavioural parameter to its documented source."""
-    return {
-        name: (field.json_schema_extra or {}).get("source", "")  # type: ignore[union-attr]
-        for name, field in Parameters.model_fields.items()
-    }
+    return sources_of(Parameters)

@@ -210,3 +210,18 @@ def test_cases_follow_the_number_of_children(data):
     low.run_years()
     high.run_years()
     assert 3.0 < high.arrived / low.arrived < 5.0
+
+
+def test_free_centres_for_high_risk_cases_move_only_high_risk_cases(data):
+    base = make_model(data)
+    free = make_model(data, copay_multiplier_high_risk=0.0)
+    grave, mild = {"severity": 0.9}, {"severity": 0.3}
+    assert residential_share(free, "4601", **grave) > residential_share(base, "4601", **grave)
+    assert residential_share(free, "4601", **mild) == residential_share(base, "4601", **mild)
+
+
+def test_full_municipal_financing_means_fewer_centre_referrals(data):
+    """The municipality pays 300,000 NOK instead of the co-payment (the Alta trial)."""
+    base = residential_share(make_model(data), "4601")
+    full = residential_share(make_model(data, full_municipal_financing=True), "4601")
+    assert full < base
