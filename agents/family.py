@@ -72,6 +72,19 @@ class Family(mesa.Agent):
     scenario.
     """
 
+    # Defaults until the family's path sets them (class attributes: cheap for many families).
+    status: Status = WAITING
+    option: Option | None = None
+    options_tried: tuple[Option, ...] = ()
+    centre: Centre | None = None
+    unit: int | None = None
+    start_day: int | None = None
+    end_day: int | None = None
+    decision: Decision | None = None
+    decision_correct: bool | None = None
+    consent_refused: bool = False
+    intake_refused: bool = False
+
     def __init__(
         self,
         model: SfbModel,
@@ -101,17 +114,6 @@ class Family(mesa.Agent):
         self.luck = luck
         self.row = row
         self._luck_used: dict[str, int] = {}
-        self.status = WAITING
-        self.option: Option | None = None
-        self.options_tried: list[str] = []
-        self.centre: Centre | None = None
-        self.unit: int | None = None
-        self.start_day: int | None = None
-        self.end_day: int | None = None
-        self.decision: Decision | None = None
-        self.decision_correct: bool | None = None
-        self.consent_refused = False
-        self.intake_refused = False
 
     # --- traits ---------------------------------------------------------------------------
     @property

@@ -161,7 +161,7 @@ class Municipality(mesa.Agent):
     def act_on(self, family: Family, option: Option) -> None:
         """Refer, assess, place or buy, as chosen."""
         family.option = option
-        family.options_tried.append(str(option))
+        family.options_tried += (option,)
         model = self.model
         if option is RESIDENTIAL:
             model.tally(family, "referrals_residential")

@@ -8,6 +8,7 @@ past the horizon so that stays booked near the end still get an end date.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
 from dataclasses import dataclass
 
 import holidays
@@ -69,13 +70,6 @@ class Calendar:
         """The calendar year of a day number."""
         return int(self.year[day])
 
-    def is_new_years_eve(self, day: int) -> bool:
-        """Whether ``day`` is 31 December."""
-        return bool(
-            self.day_of_month[day] == 31
-            and self.dates[day].astype("datetime64[M]").astype(int) % 12 == 11
-        )
-
     def first_day_of_year(self, year: int) -> int:
         """The day number of 1 January of ``year``."""
         return (dt.date(year, 1, 1) - self.start).days + 1
@@ -114,11 +108,12 @@ class Calendar:
 
 @dataclass(frozen=True)
 class CentreCalendar:
-    """Pre-computed open days of one centre, for O(1) stay arithmetic."""
+    """Pre-computed open days of one centre, for O(1) stay arithmetic (the cumulative counts
+    are Python lists: single look-ups and ``bisect`` on them are much cheaper than numpy's)."""
 
     open: np.ndarray
-    open_cum: np.ndarray  # open_cum[d] = open days among 1..d
-    break_cum: np.ndarray  # break_cum[d] = closure breaks (open -> closed) among 1..d
+    open_cum: list[int]  # open_cum[d] = open days among 1..d
+    break_cum: list[int]  # break_cum[d] = closure breaks (open -> closed) among 1..d
     breaks_per_month: float
 
     @classmethod
@@ -131,15 +126,14 @@ class CentreCalendar:
         span = max(n_days, 1)
         return cls(
             open=open_days,
-            open_cum=open_cum,
-            break_cum=break_cum,
+            open_cum=open_cum.tolist(),
+            break_cum=break_cum.tolist(),
             breaks_per_month=float(break_cum[span]) / span * 30.0,
         )
 
     def next_open_day(self, day: int) -> int:
         """The first open day on or after ``day``."""
-        target = self.open_cum[day - 1] + 1
-        return int(np.searchsorted(self.open_cum, target))
+        return bisect_left(self.open_cum, self.open_cum[day - 1] + 1)
 
     def end_after_presence(self, start: int, presence_days: int) -> int:
         """The day a stay that starts on ``start`` ends, after ``presence_days`` open days.
@@ -147,13 +141,13 @@ class CentreCalendar:
         The end day is the first day after the last presence day (the unit is free again).
         """
         target = self.open_cum[start - 1] + presence_days
-        last = int(np.searchsorted(self.open_cum, target))
+        last = bisect_left(self.open_cum, target)
         return min(last + 1, len(self.open) - 1)
 
     def presence_between(self, start: int, end: int) -> int:
         """Open days in [start, end)."""
-        return int(self.open_cum[end - 1] - self.open_cum[start - 1])
+        return self.open_cum[end - 1] - self.open_cum[start - 1]
 
     def breaks_between(self, start: int, end: int) -> int:
         """Closure breaks that begin in (start, end)."""
-        return int(self.break_cum[end - 1] - self.break_cum[start])
+        return self.break_cum[end - 1] - self.break_cum[start]

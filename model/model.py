@@ -41,7 +41,7 @@ from agents.municipality import Municipality
 from model.calendar import Calendar, CentreCalendar
 from model.costs import Costs
 from model.data_loading import BundledData, load_data
-from model.outputs import Recorder
+from model.outputs import METRIC_INDEX, METRICS, Recorder
 from model.parameters import (
     WEEKDAY_INDEX,
     Change,
@@ -66,6 +66,8 @@ LUCK_WIDTH: dict[str, int] = {
     "outcome": 2,
 }
 """Uniforms drawn per family per stream (more than any family can use)."""
+
+N_METRICS = len(METRICS)
 
 
 def lognormal_days(z: float, median: float, sigma: float, low: int, high: int) -> int:
@@ -107,7 +109,9 @@ class SfbModel(mesa.Model):
         self._due: dict[int, list[Callable[[], None]]] = {}
         self.status_counts = [0, 0, 0, 0]
         self.arrived = 0
-        self._meeting_weekdays = {WEEKDAY_INDEX[d] for d in self.levers.intake_meeting_days}
+        self._year_of_day: list[int] = self.calendar.year.tolist()
+        self._month_starts: list[bool] = (self.calendar.day_of_month == 1).tolist()
+        self._meeting_days = self._meeting_day_flags()
 
         self.centre_rows = self._centre_rows(new_centres or [])
         self._travel = self._travel_matrix()
@@ -129,6 +133,8 @@ class SfbModel(mesa.Model):
         self.intakes = {region: Intake(self, region) for region in INTAKE_REGIONS}
         self._change_days = self._days_of_change()
         self.recorder = Recorder(self)
+        self._tallies = self.recorder.tallies
+        self._tally_year = 0  # (year - start_year) × municipalities, for tally()
 
     # --- building the world -----------------------------------------------------------------
     def _centre_rows(self, new_centres: list[NewCentre]) -> pd.DataFrame:
@@ -468,16 +474,17 @@ class SfbModel(mesa.Model):
         if day > self.calendar.n_days:
             self.running = False
             return
-        year = self.calendar.year_of(day)
+        year = self._year_of_day[day]
         if day == 1 or year != self.current_year:
             self.current_year = year
+            self._tally_year = (year - self.start_year) * len(self.municipalities)
             self._draw_year_of_cases(year)
         if day in self._change_days:
             self.apply_changes(day)
-        if self.calendar.day_of_month[day] == 1 and day > 1:
+        if self._month_starts[day] and day > 1:
             self.update_familiarity()
         self._admit_new_cases(day)
-        if self.is_meeting_day(day):
+        if self._meeting_days[day]:
             for intake in self.intakes.values():
                 intake.hold_meeting()
         self.recorder.record_day(day)
@@ -487,18 +494,22 @@ class SfbModel(mesa.Model):
         before = self.levers
         self.levers = self.timeline.levers_on(day)
         self._copay_cache.clear()
-        self._meeting_weekdays = {WEEKDAY_INDEX[d] for d in self.levers.intake_meeting_days}
+        self._meeting_days = self._meeting_day_flags()
         if self.levers.information_campaign > before.information_campaign:
             self.run_information_campaign(self.levers.information_campaign)
         self.apply_capacity(day)
         self.refresh_reach()
 
+    def _meeting_day_flags(self) -> list[bool]:
+        """Per day: intake meetings are held on the chosen weekdays that are not public
+        holidays (under the levers in force)."""
+        weekdays = [WEEKDAY_INDEX[d] for d in self.levers.intake_meeting_days]
+        calendar = self.calendar
+        return (np.isin(calendar.weekday, weekdays) & ~calendar.is_holiday).tolist()
+
     def is_meeting_day(self, day: int) -> bool:
-        """Intake meetings are held on the chosen weekdays that are not public holidays."""
-        return (
-            int(self.calendar.weekday[day]) in self._meeting_weekdays
-            and not self.calendar.is_holiday[day]
-        )
+        """Whether the intakes meet on ``day``."""
+        return self._meeting_days[day]
 
     def run_years(self, years: int | None = None, progress: Any = None) -> None:
         """Run whole years (all by default); ``progress(year)`` is called after each."""
@@ -607,7 +618,8 @@ class SfbModel(mesa.Model):
     # --- bookings and life-cycle ------------------------------------------------------------
     def tally(self, family: Family, metric: str, amount: float = 1.0) -> None:
         """Count an event for the family's municipality in the current year."""
-        self.recorder.count(self.current_year, family.municipality.index, metric, amount)
+        slot = (self._tally_year + family.municipality.index) * N_METRICS + METRIC_INDEX[metric]
+        self._tallies[slot] += amount
 
     def book_residential(
         self, family: Family, centre: Centre, start: int, unit: int, option: Option | None = None

@@ -7,7 +7,8 @@ row per day. ``tables()`` turns these into the tidy tables written to the output
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -88,7 +89,9 @@ class Recorder:
         n_years = model.years
         n_mun = len(model.municipalities)
         n_centres = len(model.centre_rows)
-        self.counts = np.zeros((n_years, n_mun, len(METRICS)), dtype=np.float64)
+        self._shape = (n_years, n_mun, len(METRICS))
+        self.tallies: list[float] = [0.0] * (n_years * n_mun * len(METRICS))
+        """Counts per year × municipality × metric, flat (a Python list: fast to add to)."""
         self.centre_counts = np.zeros((n_years, n_centres, 2), dtype=np.float64)
         self.occupied_unit_days = np.zeros((n_years, n_centres), dtype=np.int64)
         self.unit_days = np.zeros((n_years, n_centres), dtype=np.int64)
@@ -99,14 +102,25 @@ class Recorder:
         for centre in model.centres:
             self.open_days[:, centre.index] = centre.calendar.open[: model.calendar.n_days + 1]
         self.daily = np.zeros((model.calendar.n_days + 1, len(DAILY_COLUMNS)), dtype=np.int64)
+        self._dec31: list[bool] = model.calendar.is_dec31.tolist()
         self.waits: list[tuple[int, int, str, int, int]] = []
         self.families: list[tuple] = []
         self._finalised = False
 
+    @property
+    def counts(self) -> np.ndarray:
+        """Counts so far as an array, year × municipality × metric (in METRICS order)."""
+        return np.array(self.tallies, dtype=np.float64).reshape(self._shape)
+
+    def slot(self, year_offset: int, municipality: int, metric: str) -> int:
+        """Position of a year × municipality × metric count in ``tallies``."""
+        _, n_mun, n_metrics = self._shape
+        return (year_offset * n_mun + municipality) * n_metrics + METRIC_INDEX[metric]
+
     # --- during the run ---------------------------------------------------------------------
     def count(self, year: int, municipality: int, metric: str, amount: float = 1.0) -> None:
         """Add to a year × municipality count."""
-        self.counts[year - self.model.start_year, municipality, METRIC_INDEX[metric]] += amount
+        self.tallies[self.slot(year - self.model.start_year, municipality, metric)] += amount
 
     def admission(self, family: Family) -> None:
         """A centre assessment starts: keep its wait (days from referral to start)."""
@@ -121,18 +135,19 @@ class Recorder:
         """Presence days of a residential stay in [start, end), split by calendar year."""
         for offset, lo, hi in self._years_of(start, end):
             days = family.centre.calendar.presence_between(lo, hi)
-            row = self.counts[offset, family.municipality.index]
-            row[METRIC_INDEX["bed_days"]] += days
-            row[METRIC_INDEX["child_bed_days"]] += days * family.children
+            municipality = family.municipality.index
+            self.tallies[self.slot(offset, municipality, "bed_days")] += days
+            child_days = days * family.children
+            self.tallies[self.slot(offset, municipality, "child_bed_days")] += child_days
             self.centre_counts[offset, family.centre.index, 1] += days
 
     def centre_measure(self, family: Family, start: int, end: int) -> None:
         """Count the family's children once in every year their residential stay runs."""
+        municipality = family.municipality.index
         for offset, _, _ in self._years_of(start, end):
-            row = self.counts[offset, family.municipality.index]
-            row[METRIC_INDEX["child_measures"]] += family.children
+            self.tallies[self.slot(offset, municipality, "child_measures")] += family.children
             if family.age_0_2:
-                row[METRIC_INDEX["child_measures_age_0_2"]] += 1
+                self.tallies[self.slot(offset, municipality, "child_measures_age_0_2")] += 1
 
     def _years_of(self, start: int, end: int) -> list[tuple[int, int, int]]:
         """(year offset, first day, end day) of each simulated year that [start, end) touches."""
@@ -160,11 +175,11 @@ class Recorder:
             model.home_capacity_total,
         )
         self.residents_by_day[day] = model.residents
-        if self.model.calendar.is_new_years_eve(day):
+        if self._dec31[day]:
             offset = model.current_year - model.start_year
-            self.counts[offset, :, METRIC_INDEX["children_present_dec31"]] += (
-                model.resident_children
-            )
+            for municipality in np.flatnonzero(model.resident_children).tolist():
+                slot = self.slot(offset, municipality, "children_present_dec31")
+                self.tallies[slot] += int(model.resident_children[municipality])
 
     def _per_centre_totals(self) -> None:
         """Fill the daily totals and the year × centre unit-days from the per-day arrays."""
@@ -232,7 +247,7 @@ class Recorder:
         if cached is not None:
             return cached
         model = self.model
-        n_years, n_mun, _ = self.counts.shape
+        n_years, n_mun, _ = self._shape
         municipalities = model.data.municipalities
         frame = pd.DataFrame(self.counts.reshape(n_years * n_mun, len(METRICS)), columns=METRICS)
         frame.insert(0, "year", np.repeat(np.arange(n_years) + model.start_year, n_mun))
@@ -340,12 +355,26 @@ class Recorder:
 
     def family_table(self) -> pd.DataFrame:
         """One row per family: who, what was tried, where, when, and the decision."""
-        values = list(zip(*self.families, strict=True)) if self.families else [[]] * 19
-        table = pd.DataFrame(dict(zip(FAMILY_COLUMNS, values, strict=True)))
-        table = table.sort_values("family_id", kind="stable", ignore_index=True)
+        records = sorted(self.families, key=itemgetter(0))
+        columns: dict[str, Any] = {name: [] for name in FAMILY_COLUMNS}
+        if records:
+            columns = dict(zip(FAMILY_COLUMNS, zip(*records, strict=True), strict=True))
+        columns["severity"] = [round(value, 4) for value in columns["severity"]]
+        columns["options_tried"] = ["|".join(tried) for tried in columns["options_tried"]]
+        for name in ("option", "decision"):
+            columns[name] = [str(value or "") for value in columns[name]]
+        columns["status"] = [STATUS_NAMES[status] for status in columns["status"]]
+        arrival = columns["arrival_date"]
+        columns["wait_days"] = [
+            None if start is None else start - arrived
+            for start, arrived in zip(columns["start_date"], arrival, strict=True)
+        ]
+        for name in ("start_date", "end_date"):
+            columns[name] = [-1 if day is None else day for day in columns[name]]
+        table = pd.DataFrame(columns)
         dates = pd.to_datetime(self.model.calendar.dates).strftime("%Y-%m-%d").to_numpy()
         for column in ("arrival_date", "start_date", "end_date"):
-            days = table[column].to_numpy()
+            days = table[column].to_numpy(dtype=np.int64)
             table[column] = np.where(days >= 0, dates[np.clip(days, 0, len(dates) - 1)], "")
         table["wait_days"] = table["wait_days"].astype("Int64")
         return table
@@ -375,8 +404,9 @@ FAMILY_COLUMNS: tuple[str, ...] = (
 
 
 def family_record(family: Family) -> tuple:
-    """A family's row in families.csv (days as day numbers; dates are added in the table)."""
-    started = family.start_day is not None
+    """A family's raw row for families.csv, in FAMILY_COLUMNS order (days as day numbers,
+    enums and the tried options as they are; ``family_table`` formats them)."""
+    centre = family.centre
     return (
         family.unique_id,
         family.municipality.kommunenummer,
@@ -385,17 +415,17 @@ def family_record(family: Family) -> tuple:
         family.parents,
         family.children,
         family.sibling_over_6,
-        round(family.severity, 4),
-        "|".join(family.options_tried),
-        str(family.option or ""),
+        family.severity,
+        family.options_tried,
+        family.option,
         family.intake_refused,
         family.consent_refused,
-        family.centre.centre_id if family.centre is not None else "",
-        family.start_day if started else -1,
-        family.end_day if family.end_day is not None else -1,
-        (family.start_day - family.arrival_day) if started else None,
-        STATUS_NAMES[family.status],
-        str(family.decision or ""),
+        centre.centre_id if centre is not None else "",
+        family.start_day,
+        family.end_day,
+        None,  # wait_days, from start and arrival in family_table
+        family.status,
+        family.decision,
         family.decision_correct,
     )
 
