@@ -91,17 +91,20 @@ class Municipality(mesa.Agent):
 
     def utilities(self, family: Family, options: tuple[Option, ...]) -> list[float]:
         """Systematic utilities of several options (see docs/ODD.md §7.2)."""
-        p = self.model.parameters
-        option_costs = self.model.option_costs()
-        sats = family.sats
+        model = self.model
+        p = model.parameters
+        levers = model.levers
+        option_costs = model.option_costs()
         severity = family.severity
+        sats = family.sats
         if severity >= p.high_risk_severity:
-            sats *= self.model.levers.copay_multiplier_high_risk  # scales co-payments only
-        wait_weight = (
-            p.beta_wait_per_30_days + family.urgent * p.beta_urgent_wait_per_30_days
-        ) / 30
-        centre_pull = p.beta_familiarity * self.familiarity
-        if self.model.levers.guidance_allowed:
+            sats *= levers.copay_multiplier_high_risk  # scales co-payments only
+        wait_weight = p.beta_wait_per_30_days
+        if severity >= p.urgent_severity:  # Family.urgent
+            wait_weight += p.beta_urgent_wait_per_30_days
+        wait_weight /= 30
+        centre_pull = p.beta_familiarity * float(model.familiarity[self.index])
+        if levers.guidance_allowed:
             centre_pull += p.guidance_bonus
         price = self.price_weight
         base = self._utility_base

@@ -104,6 +104,7 @@ class SfbModel(mesa.Model):
         self.levers = self.timeline.levers_on(1)
         self.current_year = start_year
         self._copay_cache: dict[tuple[int, str], Any] = {}
+        self._option_costs: tuple[int, dict[Option, tuple[float, float]]] | None = None
         self._arrival_rows: list[tuple] = []
         self._arrival_cursor = 0
         self._due: dict[int, list[Callable[[], None]]] = {}
@@ -431,10 +432,9 @@ class SfbModel(mesa.Model):
         levers in force: centre assessments cost the co-payment per month by the sats rule
         (brief §4) for the expected months (the high-risk multiplier is applied per family in
         Municipality.utilities); under full municipal financing the full cost instead."""
-        key = (self.current_year, "options")
-        cached = self._copay_cache.get(key)
-        if cached is not None:
-            return cached
+        cached = self._option_costs
+        if cached is not None and cached[0] == self.current_year:
+            return cached[1]
         p, costs = self.parameters, self.costs
         if self.levers.full_municipal_financing:
             residential = (0.0, costs.residential_full_cost)
@@ -455,7 +455,7 @@ class SfbModel(mesa.Model):
                 costs.residential_full_cost * costs.direct_purchase_price_factor,
             ),
         }
-        self._copay_cache[key] = table
+        self._option_costs = (self.current_year, table)
         return table
 
     def assessment_days(self, family: Family, median_parameter: str) -> int:
@@ -494,6 +494,7 @@ class SfbModel(mesa.Model):
         before = self.levers
         self.levers = self.timeline.levers_on(day)
         self._copay_cache.clear()
+        self._option_costs = None
         self._meeting_days = self._meeting_day_flags()
         if self.levers.information_campaign > before.information_campaign:
             self.run_information_campaign(self.levers.information_campaign)
