@@ -49,11 +49,14 @@ FREE_PARAMETERS: dict[str, tuple[float, float]] = {
     "beta_familiarity": (0.0, 3.0),
     # consent sensitivity
     "consent_intercept": (0.0, 4.0),
-    # familiarity dynamics
+    # familiarity and learning dynamics
     "familiarity_gain": (0.0, 0.5),
     "familiarity_decay": (0.0, 0.05),
-    # length of a residential stay (the mean-stay target)
+    "expected_wait_initial_days": (0.0, 90.0),
+    # length of a residential stay: assessment only (the 2024 mean-stay target), and how much
+    # longer stays ran while guidance was allowed (the pre-2022 bed-days per measure)
     "residential_days_median": (30.0, 60.0),
+    "guidance_stay_factor": (1.0, 1.8),
 }
 """The parameters the calibration fits, with the ranges searched (uniform priors)."""
 

@@ -462,9 +462,11 @@ class SfbModel(mesa.Model):
         """A length in days for the family's assessment (its own duration draw)."""
         p = self.parameters
         low, high = p.residential_days_min, p.residential_days_max
+        median = getattr(p, median_parameter)
         if median_parameter != "residential_days_median":
             low, high = 14, 180
-        median = getattr(p, median_parameter)
+        elif self.levers.guidance_stays:
+            median *= p.guidance_stay_factor  # assessment combined with guidance runs longer
         return lognormal_days(family.draw("duration"), median, p.duration_sigma, low, high)
 
     # --- the day ----------------------------------------------------------------------------

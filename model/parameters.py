@@ -243,6 +243,15 @@ class Parameters(Strict):
         "Median presence days of a residential assessment",
         gt=0,
     )
+    guidance_stay_factor: float = P(
+        1.0,
+        f"{ASSUME}: brief §1: before 2022 the centres combined assessment with guidance; "
+        "assessment-first stays (2022-) are shorter. Reconciles SSB's ~56 bed-days per measure "
+        "(2017) with Menon's 1.5-month stay (2024)",
+        "Median residential stay multiplied by this under the guidance_stays lever",
+        ge=0.5,
+        le=2.0,
+    )
     residential_days_min: int = P(14, f"{MENON}: 2 weeks", "Fewest presence days", gt=0)
     residential_days_max: int = P(90, f"{MENON}: 3 months", "Most presence days", gt=0)
     duration_sigma: float = P(0.35, ASSUME, "Log-normal spread of assessment lengths", ge=0)
@@ -449,6 +458,11 @@ class Levers(Strict):
     )
     sibling_flexibility: bool = Field(False, description="Centres take siblings over 6 along")
     guidance_allowed: bool = Field(False, description="Guidance allowed during assessment")
+    guidance_stays: bool = Field(
+        False,
+        description="Residential stays combine assessment with guidance, as before the 2022 "
+        "reform: their median length is multiplied by guidance_stay_factor",
+    )
     centres: dict[str, CentreOverride] = Field(
         default_factory=dict, description="Per-centre overrides by centre_id"
     )
@@ -477,6 +491,7 @@ DATED_LEVERS: tuple[str, ...] = (
     "information_campaign",
     "sibling_flexibility",
     "guidance_allowed",
+    "guidance_stays",
     "full_municipal_financing",
 )
 """Levers that a reform may change from a date (``[[changes]]``)."""

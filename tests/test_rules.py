@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from agents.family import Family, Option
@@ -94,8 +96,21 @@ def test_higher_copayment_means_fewer_residential_referrals(data):
     assert dear < cheap
 
 
+def residential_log_odds(model: SfbModel, kommunenummer: str, **traits) -> float:
+    """log(P(residential) / P(own)): in a logit model this moves exactly by the utility change."""
+    family = make_family(model, kommunenummer, **traits)
+    probabilities = family.municipality.choice_probabilities(family, FIRST_CHOICE)
+    return math.log(
+        probabilities[FIRST_CHOICE.index(Option.RESIDENTIAL)]
+        / probabilities[FIRST_CHOICE.index(Option.OWN)]
+    )
+
+
 def test_price_moves_the_choice_more_where_the_service_can_do_it_itself(data):
-    """Deloitte 2019: where/how responds to price only with capacity to organise alternatives."""
+    """Deloitte 2019: where/how responds to price only with capacity to organise alternatives.
+
+    Compared on the log-odds against the own assessment, which a price change moves by the price
+    weight times the cost change, whatever the shares are at."""
     cheap, dear = make_model(data, copay_multiplier=0.5), make_model(data, copay_multiplier=2.0)
     for model in (cheap, dear):
         low, high = model.municipalities[0], model.municipalities[1]
@@ -105,17 +120,21 @@ def test_price_moves_the_choice_more_where_the_service_can_do_it_itself(data):
             m.price_weight = m.price_weight_per_100k() / 100_000
             m.set_reach(m.nearest_centre_hours, m.home_centre_reachable)
     kn_low, kn_high = cheap.municipalities[0].kommunenummer, cheap.municipalities[1].kommunenummer
-    drop_low = residential_share(cheap, kn_low) - residential_share(dear, kn_low)
-    drop_high = residential_share(cheap, kn_high) - residential_share(dear, kn_high)
+    drop_low = residential_log_odds(cheap, kn_low) - residential_log_odds(dear, kn_low)
+    drop_high = residential_log_odds(cheap, kn_high) - residential_log_odds(dear, kn_high)
     assert 0 < drop_low < drop_high
 
 
 def test_severity_pulls_towards_centres_and_emergency(model):
+    """Severity alone: no expected wait, so urgency (which weighs the wait more) plays no part."""
     family_mild = make_family(model, severity=0.1)
     family_grave = make_family(model, severity=0.95)
     municipality = family_mild.municipality
+    saved = dict(municipality.expected_wait)
+    municipality.expected_wait.update({Option.RESIDENTIAL: 0.0, Option.HOME_CENTRE: 0.0})
     mild = municipality.choice_probabilities(family_mild, FIRST_CHOICE)
     grave = municipality.choice_probabilities(family_grave, FIRST_CHOICE)
+    municipality.expected_wait.update(saved)
     own, emergency = FIRST_CHOICE.index(Option.OWN), FIRST_CHOICE.index(Option.EMERGENCY)
     assert grave[own] < mild[own]
     assert grave[emergency] > mild[emergency]
@@ -177,6 +196,19 @@ def test_better_assessments_decide_right_more_often(model):
     p = model.parameters
     assert municipality.assessment_accuracy(Option.RESIDENTIAL) == p.accuracy_residential
     assert p.accuracy_residential > p.accuracy_home_centre > p.accuracy_own
+
+
+def test_stays_run_longer_when_they_combine_assessment_with_guidance(data):
+    parameters = Parameters(guidance_stay_factor=1.2)
+    days = {}
+    for allowed in (False, True):
+        model = SfbModel(
+            data=data, years=1, parameters=parameters, levers=Levers(guidance_stays=allowed)
+        )
+        family = make_family(model)  # the same duration score (0.5) in both
+        days[allowed] = model.assessment_days(family, "residential_days_median")
+    assert days[True] > days[False]
+    assert days[True] / days[False] == pytest.approx(1.2, abs=0.03)
 
 
 # --- capacity and intake, whole-model directions ------------------------------------------------
