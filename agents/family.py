@@ -67,8 +67,9 @@ def logistic(x: float) -> float:
 class Family(mesa.Agent):
     """A family referred into the model by a serious concern.
 
-    ``luck[stream][row]`` holds the family's own uniforms, drawn from the model's named streams
-    for all of the year's arrivals, so that the same family meets the same luck in every
+    ``luck[stream]`` is ``(values, width)``: the uniforms drawn from one of the model's named
+    streams for all of the year's arrivals, ``width`` per family, and this family's are
+    ``values[row * width:(row + 1) * width]``; so the same family meets the same luck in every
     scenario.
     """
 
@@ -97,7 +98,7 @@ class Family(mesa.Agent):
         severity: float,
         latent_need: float,
         days_used: int,
-        luck: dict[str, list[list[float]]],
+        luck: dict[str, tuple[list[float], int]],
         row: int,
     ) -> None:
         super().__init__(model)
@@ -131,9 +132,9 @@ class Family(mesa.Agent):
         """The family's next draw from one of its streams (uniform; for ``duration`` the
         standard-normal score of a uniform)."""
         used = self._luck_used.get(stream, 0)
-        values = self.luck[stream][self.row]
         self._luck_used[stream] = used + 1
-        return values[used % len(values)]
+        values, width = self.luck[stream]
+        return values[self.row * width + used % width]
 
     # --- the family's decisions ---------------------------------------------------------------
     def consent_probability(self, travel_hours: float, breaks_per_month: float) -> float:
@@ -184,5 +185,5 @@ class Family(mesa.Agent):
     def drop_out(self) -> None:
         """The family leaves the stay today."""
         if self.centre is not None and self.unit is not None:
-            self.centre.release_unit(self.unit, self, int(self.model.time))
+            self.centre.release_unit(self.unit, self, self.model.today)
         self.model.family_finishes(self, DROPPED_OUT)

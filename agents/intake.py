@@ -59,14 +59,14 @@ class Intake(mesa.Agent):
         if cached is None:
             cached = self.model.candidate_centres(self.region, family.municipality, option, beyond)
             self._candidates[key] = cached
-        today = int(self.model.time)
+        today = self.model.today
         if option is RESIDENTIAL:
             return [c for c in cached if c.residential_units and c.accepts_families(today)]
         return [c for c in cached if c.home_based_capacity and c.accepts_families(today)]
 
     def allocate(self, family: Family, option: Option) -> None:
         """Find a place for the family, or refuse."""
-        today = int(self.model.time)
+        today = self.model.today
         earliest = today + self.model.parameters.start_lead_days
         latest = family.deadline_day - self.model.parameters.min_days_before_deadline
         place = self.first_place_in_time(family, option, earliest, latest, beyond=False)

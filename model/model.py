@@ -17,6 +17,7 @@ import mesa
 import networkx as nx
 import numpy as np
 import pandas as pd
+from mesa.time import Priority, Schedule
 from scipy import sparse
 from scipy.special import ndtri
 
@@ -105,10 +106,12 @@ class SfbModel(mesa.Model):
         self.current_year = start_year
         self._copay_cache: dict[tuple[int, str], Any] = {}
         self._option_costs: tuple[int, dict[Option, tuple[float, float]]] | None = None
-        self._arrival_rows: list[tuple] = []
+        self._arrivals: list[list] = [[]] * 9  # the year's cases, column by column, by day
         self._arrival_cursor = 0
         self._due: dict[int, list[Callable[[], None]]] = {}
         self.status_counts = [0, 0, 0, 0]
+        self.today = 0
+        """The day number of the current step (``model.time`` as an int, for the hot path)."""
         self.arrived = 0
         self._year_of_day: list[int] = self.calendar.year.tolist()
         self._month_starts: list[bool] = (self.calendar.day_of_month == 1).tolist()
@@ -134,6 +137,7 @@ class SfbModel(mesa.Model):
         self.intakes = {region: Intake(self, region) for region in INTAKE_REGIONS}
         self._change_days = self._days_of_change()
         self.recorder = Recorder(self)
+        self.schedule_recurring(self._run_due, Schedule(interval=1, start=1), priority=Priority.LOW)
         self._tallies = self.recorder.tallies
         self._tally_year = 0  # (year - start_year) × municipalities, for tally()
 
@@ -472,7 +476,7 @@ class SfbModel(mesa.Model):
     # --- the day ----------------------------------------------------------------------------
     def step(self) -> None:
         """One day: new year and month bookkeeping, new cases, intake meetings, records."""
-        day = int(self.time)
+        day = self.today = int(self.time)
         if day > self.calendar.n_days:
             self.running = False
             return
@@ -573,34 +577,35 @@ class SfbModel(mesa.Model):
                 p.days_used_before_referral_min, p.days_used_before_referral_max + 1, size=n
             ),
         }
-        self._arrival_rows = list(
-            zip(*(values.tolist() for values in columns.values()), strict=True)
-        )
+        self._arrivals = [values.tolist() for values in columns.values()]  # column lists
         luck = {
             stream: getattr(self.streams, stream).random((n, width))
             for stream, width in LUCK_WIDTH.items()
         }
         luck["duration"] = ndtri(np.clip(luck["duration"], 1e-9, 1 - 1e-9))  # normal scores
-        self._luck = {stream: values.tolist() for stream, values in luck.items()}
+        # One flat list per stream (row-major): family ``row`` owns values[row*width:(row+1)*width]
+        self._luck = {
+            stream: (values.ravel().tolist(), LUCK_WIDTH[stream]) for stream, values in luck.items()
+        }
         self._arrival_cursor = 0
 
     def _admit_new_cases(self, day: int) -> None:
         """Create today's families and let their municipalities act."""
-        rows = self._arrival_rows
+        days, municipality, age, parents, children, sibling, severity, need, used = self._arrivals
         i = self._arrival_cursor
-        while i < len(rows) and rows[i][0] == day:
-            _, municipality, age, parents, children, sibling, severity, need, used = rows[i]
+        n = len(days)
+        while i < n and days[i] == day:
             family = Family(
                 self,
-                municipality=self.municipalities[municipality],
+                municipality=self.municipalities[municipality[i]],
                 arrival_day=day,
-                age_group=age,
-                parents=parents,
-                children=children,
-                sibling_over_6=sibling,
-                severity=severity,
-                latent_need=need,
-                days_used=used,
+                age_group=age[i],
+                parents=parents[i],
+                children=children[i],
+                sibling_over_6=sibling[i],
+                severity=severity[i],
+                latent_need=need[i],
+                days_used=used[i],
                 luck=self._luck,
                 row=i,
             )
@@ -656,7 +661,7 @@ class SfbModel(mesa.Model):
             family.municipality.learn_wait(option, start - family.arrival_day)
         if option is DIRECT_PURCHASE:
             self.tally(family, "direct_purchases")
-        if start <= int(self.time):
+        if start <= self.today:
             self.family_starts(family)
         else:
             self.on_day(start, family.begin_assessment)
@@ -664,20 +669,22 @@ class SfbModel(mesa.Model):
         self.on_day(family.end_day, ending)
 
     def on_day(self, day: int, callback: Callable[[], None]) -> None:
-        """Run ``callback`` on ``day``, after the day's step.
-
-        Callbacks due on the same day share one Mesa event (``schedule_event``), so the event
-        list holds at most one entry per day with work, however many stays start or end.
-        """
+        """Run ``callback`` on a later ``day``, after that day's step (see ``_run_due``)."""
+        if day <= self.today:
+            raise ValueError(f"on_day: day {day} is not after today ({self.today})")
         due = self._due.get(day)
         if due is None:
-            due = self._due[day] = []
-            self.schedule_event(self._run_due, at=day)
-        due.append(callback)
+            self._due[day] = [callback]
+        else:
+            due.append(callback)
 
     def _run_due(self) -> None:
-        """Start and end the stays and assessments due today, in booking order."""
-        for callback in self._due.pop(int(self.time)):
+        """Start and end the stays and assessments due today, in booking order.
+
+        A recurring Mesa event (``schedule_recurring``, after the day's step): the calendar of
+        due work is keyed by day, so its cost grows with the stays, not with the days × agents.
+        """
+        for callback in self._due.pop(int(self.time), ()):
             callback()
 
     def family_starts(self, family: Family) -> None:
@@ -713,8 +720,8 @@ class SfbModel(mesa.Model):
                 self.residents[family.centre.index] -= 1
                 self.residents_total -= 1
                 self.resident_children[family.municipality.index] -= family.children
-                self.recorder.bed_days(family, family.start_day, int(self.time))
-                self.recorder.centre_measure(family, family.start_day, int(self.time))
+                self.recorder.bed_days(family, family.start_day, self.today)
+                self.recorder.centre_measure(family, family.start_day, self.today)
         if family.decision is not None:
             self.tally(family, "decision_" + family.decision)
         self.recorder.family_done(family)
@@ -723,7 +730,7 @@ class SfbModel(mesa.Model):
     def start_own_assessment(self, family: Family) -> None:
         """The municipality assesses at home with its own staff, starting now."""
         self.tally(family, "own_assessments")
-        today = int(self.time)
+        today = self.today
         days = self.assessment_days(family, "own_assessment_days_median")
         self.schedule_assessment(family, None, OWN, today, today + days, None)
 
@@ -731,7 +738,7 @@ class SfbModel(mesa.Model):
         """An emergency foster home now, instead of waiting for an assessment."""
         self.tally(family, "emergency_placements")
         family.decision = Decision.EMERGENCY_FOSTER_HOME
-        family.start_day = family.end_day = int(self.time)
+        family.start_day = family.end_day = self.today
         self.status_counts[WAITING] -= 1
         self.status_counts[FINISHED] += 1
         family.status = FINISHED
@@ -741,7 +748,7 @@ class SfbModel(mesa.Model):
 
     def buy_place_directly(self, family: Family) -> bool:
         """After a refusal: buy a residential place from a non-profit centre at full cost."""
-        today = int(self.time)
+        today = self.today
         earliest = today + self.parameters.start_lead_days
         latest = family.deadline_day - self.parameters.min_days_before_deadline
         candidates = sorted(

@@ -29,8 +29,8 @@ def make_family(model: SfbModel, kommunenummer: str = "3403", **traits) -> Famil
         "days_used": 20,
     }
     values.update(traits)
-    luck = {name: [[0.5] * 6] for name in ("choice", "consent", "intake", "duration", "dropout")}
-    luck["outcome"] = [[0.5] * 6]
+    streams = ("choice", "consent", "intake", "duration", "dropout", "outcome")
+    luck = {name: ([0.5] * 6, 6) for name in streams}
     return Family(model, municipality=municipality, arrival_day=1, luck=luck, row=0, **values)
 
 
