@@ -66,10 +66,6 @@ class Calendar:
         """The date of a day number."""
         return self.start + dt.timedelta(days=day - 1)
 
-    def year_of(self, day: int) -> int:
-        """The calendar year of a day number."""
-        return int(self.year[day])
-
     def first_day_of_year(self, year: int) -> int:
         """The day number of 1 January of ``year``."""
         return (dt.date(year, 1, 1) - self.start).days + 1

@@ -101,7 +101,14 @@ class Recorder:
         self.residents_by_day = np.zeros(shape, dtype=np.int32)
         for centre in model.centres:
             self.open_days[:, centre.index] = centre.calendar.open[: model.calendar.n_days + 1]
-        self.daily = np.zeros((model.calendar.n_days + 1, len(DAILY_COLUMNS)), dtype=np.int64)
+        self._day_rows: list[tuple[int, ...]] = [(0,) * len(DAILY_COLUMNS)]  # day 0: nothing yet
+        self._families_present: np.ndarray | None = None  # column 7, filled in finalise()
+        calendar = model.calendar
+        self._last_day = calendar.n_days
+        self._year_offset: list[int] = (calendar.year - model.start_year).tolist()
+        self._year_start: list[int] = [
+            calendar.first_day_of_year(model.start_year + k) for k in range(model.years + 2)
+        ]
         self._dec31: list[bool] = model.calendar.is_dec31.tolist()
         self.waits: list[tuple[int, int, str, int, int]] = []
         self.families: list[tuple] = []
@@ -151,28 +158,51 @@ class Recorder:
 
     def _years_of(self, start: int, end: int) -> list[tuple[int, int, int]]:
         """(year offset, first day, end day) of each simulated year that [start, end) touches."""
-        model = self.model
-        calendar = model.calendar
-        end = min(end, calendar.n_days + 1)
+        end = min(end, self._last_day + 1)
+        first = self._year_offset[start]
+        last = self._year_offset[max(end - 1, start)]
+        if first == last:  # most stays: within one year
+            return [(first, start, end)] if end > start else []
         spans = []
-        for year in range(calendar.year_of(start), calendar.year_of(max(end - 1, start)) + 1):
-            lo = max(start, calendar.first_day_of_year(year))
-            hi = min(end, calendar.first_day_of_year(year + 1))
+        for offset in range(first, last + 1):
+            lo = max(start, self._year_start[offset])
+            hi = min(end, self._year_start[offset + 1])
             if hi > lo:
-                spans.append((year - model.start_year, lo, hi))
+                spans.append((offset, lo, hi))
         return spans
+
+    def day_row(self, day: int) -> tuple[int, ...]:
+        """The state at the end of ``day`` (a recorded day), columns as DAILY_COLUMNS."""
+        return self._day_rows[day]
+
+    @property
+    def daily(self) -> np.ndarray:
+        """The state at the end of each day so far, one row per day number (row 0: before the
+        first day), columns as DAILY_COLUMNS; ``families_present`` once the run is finalised."""
+        table = np.zeros((self._last_day + 1, len(DAILY_COLUMNS)), dtype=np.int64)
+        table[: len(self._day_rows)] = self._day_rows
+        if self._families_present is not None:
+            table[1:, DAILY_COLUMNS.index("families_present")] = self._families_present
+        return table
 
     def record_day(self, day: int) -> None:
         """The state of the model at the end of ``day`` (families present is summed later)."""
         model = self.model
-        self.daily[day] = (
-            model.arrived,
-            *model.status_counts,
-            model.residents_total,
-            model.units_total,
-            0,
-            model.home_clients_total,
-            model.home_capacity_total,
+        arrived = model.arrived
+        waiting, in_assessment, finished, dropped_out = model.status_counts
+        self._day_rows.append(
+            (
+                arrived,
+                waiting,
+                in_assessment,
+                finished,
+                dropped_out,
+                model.residents_total,
+                model.units_total,
+                0,
+                model.home_clients_total,
+                model.home_capacity_total,
+            )
         )
         self.residents_by_day[day] = model.residents
         if self._dec31[day]:
@@ -185,7 +215,7 @@ class Recorder:
         """Fill the daily totals and the year × centre unit-days from the per-day arrays."""
         days = slice(1, self.model.calendar.n_days + 1)
         residents = self.residents_by_day[days]
-        self.daily[days, 7] = (residents * self.open_days[days]).sum(axis=1)
+        self._families_present = (residents * self.open_days[days]).sum(axis=1)
         units, home = self._capacity_by_day()
         years = self.model.calendar.year[days] - self.model.start_year
         for offset in range(self.model.years):

@@ -138,7 +138,7 @@ class ExploreRun:
         assert model is not None
         day = self.day
         totals = model.recorder.counts.sum(axis=(0, 1))
-        row = model.recorder.daily[day]
+        row = model.recorder.day_row(day)
         units = row[DAILY_COLUMNS.index("residential_units")]
         occupied = row[DAILY_COLUMNS.index("residential_units_occupied")]
         waits = model.recorder.waits
