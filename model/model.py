@@ -69,6 +69,8 @@ LUCK_WIDTH: dict[str, int] = {
 """Uniforms drawn per family per stream (more than any family can use)."""
 
 N_METRICS = len(METRICS)
+ADMISSION_METRIC = {option: f"admissions_{option}" for option in Option}
+DECISION_METRIC = {decision: f"decision_{decision}" for decision in Decision}
 
 
 def lognormal_days(z: float, median: float, sigma: float, low: int, high: int) -> int:
@@ -695,7 +697,7 @@ class SfbModel(mesa.Model):
         if family.option is OWN:
             return
         self.tally(family, "admissions")
-        self.tally(family, "admissions_" + family.option)
+        self.tally(family, ADMISSION_METRIC[family.option])
         self.recorder.admission(family)
         if family.option is HOME_CENTRE:
             self.home_clients[family.centre.index] += 1
@@ -723,7 +725,7 @@ class SfbModel(mesa.Model):
                 self.recorder.bed_days(family, family.start_day, self.today)
                 self.recorder.centre_measure(family, family.start_day, self.today)
         if family.decision is not None:
-            self.tally(family, "decision_" + family.decision)
+            self.tally(family, DECISION_METRIC[family.decision])
         self.recorder.family_done(family)
         family.remove()
 
