@@ -337,7 +337,7 @@ _COPAY_LEVERS = (
 
 
 def _dates(column: pd.Series) -> pd.Series:
-    return pd.to_datetime(column.replace("", None), errors="coerce")
+    return pd.to_datetime(column.replace("", None), errors="coerce", format="%Y-%m-%d")
 
 
 def _lever_values(

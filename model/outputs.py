@@ -380,7 +380,7 @@ class Recorder:
         calendar = self.model.calendar
         n = calendar.n_days
         table = pd.DataFrame(self.daily[1 : n + 1], columns=list(DAILY_COLUMNS))
-        table.insert(0, "date", pd.to_datetime(calendar.dates[1 : n + 1]).strftime("%Y-%m-%d"))
+        table.insert(0, "date", np.datetime_as_string(calendar.dates[1 : n + 1], unit="D"))
         return table
 
     def family_table(self) -> pd.DataFrame:
@@ -402,7 +402,7 @@ class Recorder:
         for name in ("start_date", "end_date"):
             columns[name] = [-1 if day is None else day for day in columns[name]]
         table = pd.DataFrame(columns)
-        dates = pd.to_datetime(self.model.calendar.dates).strftime("%Y-%m-%d").to_numpy()
+        dates = np.datetime_as_string(self.model.calendar.dates, unit="D").astype(object)
         for column in ("arrival_date", "start_date", "end_date"):
             days = table[column].to_numpy(dtype=np.int64)
             table[column] = np.where(days >= 0, dates[np.clip(days, 0, len(dates) - 1)], "")
