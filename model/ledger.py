@@ -398,29 +398,39 @@ def family_ledger(
     mun_copay = np.zeros(n)
     own = np.zeros(n)
     direct = np.zeros(n)
-    for i in range(n):
-        kind = option[i]
-        if not started[i] or kind not in ("residential", "home_centre", "own", "direct_purchase"):
+    # Python lists for the loop: indexing numpy arrays one element at a time is slow
+    lever_at = {name: values.tolist() for name, values in lever.items()}
+    rows = zip(
+        option.tolist(),
+        started.tolist(),
+        year.tolist(),
+        months.tolist(),
+        units.tolist(),
+        high_risk.tolist(),
+        strict=True,
+    )
+    for i, (kind, has_started, start_year, n_months, sats_units, risky) in enumerate(rows):
+        if not has_started or kind not in ("residential", "home_centre", "own", "direct_purchase"):
             continue
         rate = 0.0
         if kind in _COPAY_MEASURE:
-            rate = copay(int(year[i]), _COPAY_MEASURE[kind]) * float(lever["copay_multiplier"][i])
+            rate = copay(start_year, _COPAY_MEASURE[kind]) * float(lever_at["copay_multiplier"][i])
             rate *= float(
-                lever[
+                lever_at[
                     "copay_multiplier_residential"
                     if kind == "residential"
                     else "copay_multiplier_home"
                 ][i]
             )
-            if high_risk[i]:
-                rate *= float(lever["copay_multiplier_high_risk"][i])
+            if risky:
+                rate *= float(lever_at["copay_multiplier_high_risk"][i])
         total, municipal = assessment_cost(
             kind,
             costs,
-            months=None if kind == "own" else months[i],
-            sats_units=float(units[i]),
+            months=None if kind == "own" else n_months,
+            sats_units=float(sats_units),
             copay_per_month=rate,
-            full_municipal_financing=bool(lever["full_municipal_financing"][i]),
+            full_municipal_financing=bool(lever_at["full_municipal_financing"][i]),
         )
         full[i] = total
         if kind == "own":
