@@ -99,11 +99,10 @@ class Municipality(mesa.Agent):
         sats = family.sats
         if severity >= p.high_risk_severity:
             sats *= levers.copay_multiplier_high_risk  # scales co-payments only
-        wait_weight = p.beta_wait_per_30_days
-        if severity >= p.urgent_severity:  # Family.urgent
-            wait_weight += p.beta_urgent_wait_per_30_days
-        wait_weight /= 30
-        centre_pull = p.beta_familiarity * float(model.familiarity[self.index])
+        wait_weight = (
+            p.beta_wait_per_30_days + family.urgent * p.beta_urgent_wait_per_30_days
+        ) / 30
+        centre_pull = p.beta_familiarity * self.familiarity
         if levers.guidance_allowed:
             centre_pull += p.guidance_bonus
         price = self.price_weight

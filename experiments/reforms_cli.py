@@ -10,7 +10,7 @@ import contextlib
 import math
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,10 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from experiments.compare import Arm, Experiment
+    from model.data_loading import BundledData
 
 console = Console()
 errors = Console(stderr=True)
@@ -364,6 +368,55 @@ def _baseline_arm(baseline: str, data: Path | None, years: int | None):
     return bundled, cmp.load_arm(baseline, bundled, "baseline", years)
 
 
+def _open_point_experiment(
+    out: Path,
+    kind: str,
+    base: Arm,
+    points: list[dict[str, Any]],
+    settings: dict[str, Any],
+    seed: int | None,
+    bundled: BundledData,
+    data: Path | None,
+    resume: bool,
+) -> Experiment:
+    """Open (or resume) an experiment of the baseline and one arm per lever point: national
+    outcomes only, seeds from the baseline unless ``seed`` is given."""
+    from experiments import compare as cmp
+    from experiments import sweep as sw
+
+    run = base.scenario.run
+    return cmp.open_experiment(
+        out,
+        kind,
+        [base, *sw.point_arms(base, points)],
+        {"years": run.years, "start_year": run.start_year, **settings},
+        run.seed if seed is None else seed,
+        bundled,
+        str(data) if data is not None else None,
+        resume,
+        groups=False,
+        municipalities=False,
+    )
+
+
+def _replicate_all(
+    experiment: Experiment,
+    reps: int,
+    workers: int | None,
+    scheduler: str | None,
+    quiet: bool,
+    out: Path,
+    label: str,
+) -> None:
+    """Run ``reps`` replications of every arm (those already stored are skipped)."""
+    from experiments import compare as cmp
+
+    def body(executor, bar):
+        cmp.run_replications(experiment, executor, experiment.seeds(reps), bar.start, bar.done)
+
+    execute(experiment, workers, scheduler, quiet, out, label, body)
+
+
 def sweep(
     baseline: Annotated[str, typer.Argument(help="Baseline scenario (shipped name or .toml).")],
     lever: LeverOption,
@@ -406,31 +459,12 @@ def sweep(
             if design == "grid"
             else sw.lhs_points(specs, samples, design_seed)
         )
-        arms = [base, *sw.point_arms(base, points)]
-        base_seed = base.scenario.run.seed if seed is None else seed
-        experiment = cmp.open_experiment(
-            out,
-            "sweep",
-            arms,
-            {
-                "years": base.scenario.run.years,
-                "start_year": base.scenario.run.start_year,
-                "design": design,
-                "levers": lever,
-            },
-            base_seed,
-            bundled,
-            str(data) if data is not None else None,
-            resume,
-            groups=False,
-            municipalities=False,
+        settings = {"design": design, "levers": lever}
+        experiment = _open_point_experiment(
+            out, "sweep", base, points, settings, seed, bundled, data, resume
         )
     try:
-
-        def body(executor, bar):
-            cmp.run_replications(experiment, executor, experiment.seeds(reps), bar.start, bar.done)
-
-        execute(experiment, workers, scheduler, quiet, out, "sweep", body)
+        _replicate_all(experiment, reps, workers, scheduler, quiet, out, "sweep")
         table = cmp.paired_table(experiment, experiment.seeds(reps))
         table = table[cmp.TABLE_COLUMNS].rename(columns={"reform_mean": "point_mean"})
         table = sw.with_values(table, experiment.others, specs)
@@ -499,32 +533,12 @@ def sensitivity(
             raise cmp.ExperimentError("give at least one --lever NAME=LOW:HIGH")
         matrix = sw.sensitivity_sample(specs, method, samples, design_seed)
         points = sw.matrix_points(specs, matrix)
-        arms = [base, *sw.point_arms(base, points)]
-        base_seed = base.scenario.run.seed if seed is None else seed
-        experiment = cmp.open_experiment(
-            out,
-            "sensitivity",
-            arms,
-            {
-                "years": base.scenario.run.years,
-                "start_year": base.scenario.run.start_year,
-                "method": method,
-                "samples": samples,
-                "levers": lever,
-            },
-            base_seed,
-            bundled,
-            str(data) if data is not None else None,
-            resume,
-            groups=False,
-            municipalities=False,
+        settings = {"method": method, "samples": samples, "levers": lever}
+        experiment = _open_point_experiment(
+            out, "sensitivity", base, points, settings, seed, bundled, data, resume
         )
     try:
-
-        def body(executor, bar):
-            cmp.run_replications(experiment, executor, experiment.seeds(reps), bar.start, bar.done)
-
-        execute(experiment, workers, scheduler, quiet, out, f"sensitivity ({method})", body)
+        _replicate_all(experiment, reps, workers, scheduler, quiet, out, f"sensitivity ({method})")
         stored = experiment.store.outcomes(
             experiment.experiment_id, seeds=experiment.seeds(reps), outcomes=outcomes
         )

@@ -42,7 +42,7 @@ from agents.municipality import Municipality
 from model.calendar import Calendar, CentreCalendar
 from model.costs import Costs
 from model.data_loading import BundledData, load_data
-from model.outputs import METRIC_INDEX, METRICS, Recorder
+from model.outputs import Recorder
 from model.parameters import (
     WEEKDAY_INDEX,
     Change,
@@ -68,7 +68,6 @@ LUCK_WIDTH: dict[str, int] = {
 }
 """Uniforms drawn per family per stream (more than any family can use)."""
 
-N_METRICS = len(METRICS)
 ADMISSION_METRIC = {option: f"admissions_{option}" for option in Option}
 DECISION_METRIC = {decision: f"decision_{decision}" for decision in Decision}
 
@@ -141,7 +140,7 @@ class SfbModel(mesa.Model):
         self.recorder = Recorder(self)
         self.schedule_recurring(self._run_due, Schedule(interval=1, start=1), priority=Priority.LOW)
         self._tallies = self.recorder.tallies
-        self._tally_year = 0  # (year - start_year) × municipalities, for tally()
+        self._year_offset = 0  # current_year - start_year, for tally()
 
     # --- building the world -----------------------------------------------------------------
     def _centre_rows(self, new_centres: list[NewCentre]) -> pd.DataFrame:
@@ -485,7 +484,7 @@ class SfbModel(mesa.Model):
         year = self._year_of_day[day]
         if day == 1 or year != self.current_year:
             self.current_year = year
-            self._tally_year = (year - self.start_year) * len(self.municipalities)
+            self._year_offset = year - self.start_year
             self._draw_year_of_cases(year)
         if day in self._change_days:
             self.apply_changes(day)
@@ -515,10 +514,6 @@ class SfbModel(mesa.Model):
         weekdays = [WEEKDAY_INDEX[d] for d in self.levers.intake_meeting_days]
         calendar = self.calendar
         return (np.isin(calendar.weekday, weekdays) & ~calendar.is_holiday).tolist()
-
-    def is_meeting_day(self, day: int) -> bool:
-        """Whether the intakes meet on ``day``."""
-        return self._meeting_days[day]
 
     def run_years(self, years: int | None = None, progress: Any = None) -> None:
         """Run whole years (all by default); ``progress(year)`` is called after each."""
@@ -628,7 +623,7 @@ class SfbModel(mesa.Model):
     # --- bookings and life-cycle ------------------------------------------------------------
     def tally(self, family: Family, metric: str, amount: float = 1.0) -> None:
         """Count an event for the family's municipality in the current year."""
-        slot = (self._tally_year + family.municipality.index) * N_METRICS + METRIC_INDEX[metric]
+        slot = self.recorder.slot(self._year_offset, family.municipality.index, metric)
         self._tallies[slot] += amount
 
     def book_residential(

@@ -125,10 +125,6 @@ class Recorder:
         return (year_offset * n_mun + municipality) * n_metrics + METRIC_INDEX[metric]
 
     # --- during the run ---------------------------------------------------------------------
-    def count(self, year: int, municipality: int, metric: str, amount: float = 1.0) -> None:
-        """Add to a year × municipality count."""
-        self.tallies[self.slot(year - self.model.start_year, municipality, metric)] += amount
-
     def admission(self, family: Family) -> None:
         """A centre assessment starts: keep its wait (days from referral to start)."""
         year = self.model.current_year
