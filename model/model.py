@@ -355,6 +355,12 @@ class SfbModel(mesa.Model):
         if share > 0:
             self.familiarity += share * (1.0 - self.familiarity)
 
+    def lose_familiarity(self, share: float) -> None:
+        """Every municipality loses ``share`` of its familiarity: the offer it knew has changed
+        (stays became assessment-only), and it learns the new one by use and from neighbours."""
+        if share > 0:
+            self.familiarity *= 1.0 - share
+
     def _build_network(self) -> nx.Graph:
         """Neighbours (shared border) plus random cooperation links within counties."""
         graph = nx.Graph()
@@ -505,6 +511,8 @@ class SfbModel(mesa.Model):
         self._meeting_days = self._meeting_day_flags()
         if self.levers.information_campaign > before.information_campaign:
             self.run_information_campaign(self.levers.information_campaign)
+        if before.guidance_stays and not self.levers.guidance_stays:
+            self.lose_familiarity(self.parameters.mandate_familiarity_loss)
         self.apply_capacity(day)
         self.refresh_reach()
 

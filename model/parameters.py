@@ -243,6 +243,15 @@ class Parameters(Strict):
         "Median presence days of a residential assessment",
         gt=0,
     )
+    mandate_familiarity_loss: float = P(
+        0.0,
+        f"{ASSUME}: {MENON}: the assessment-first mandate made the centres a different offer "
+        "from the one services knew (brief §5: mismatch between what municipalities ask for and "
+        "the mandate); size calibrated",
+        "Share of every municipality's familiarity lost when stays become assessment-only",
+        ge=0,
+        le=1,
+    )
     guidance_stay_factor: float = P(
         1.0,
         f"{ASSUME}: brief §1: before 2022 the centres combined assessment with guidance; "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from agents.family import Family, Option
 from agents.municipality import FIRST_CHOICE
 from model.model import SfbModel
-from model.parameters import Levers, Parameters
+from model.parameters import Change, Levers, Parameters
 
 
 def make_model(data, **levers) -> SfbModel:
@@ -209,6 +210,28 @@ def test_stays_run_longer_when_they_combine_assessment_with_guidance(data):
         days[allowed] = model.assessment_days(family, "residential_days_median")
     assert days[True] > days[False]
     assert days[True] / days[False] == pytest.approx(1.2, abs=0.03)
+
+
+def test_municipalities_lose_familiarity_when_stays_become_assessment_only(data):
+    parameters = Parameters(mandate_familiarity_loss=0.4)
+    change = Change(lever="guidance_stays", value=False, start=dt.date(2025, 3, 12))
+    model = SfbModel(
+        data=data,
+        years=1,
+        parameters=parameters,
+        levers=Levers(guidance_stays=True),
+        changes=[change],
+        rng=3,
+    )
+    switch = (change.start - model.calendar.start).days + 1  # day 1 is 1 January
+    while model.today < switch - 1:
+        model.step()
+    before = model.familiarity.copy()
+    model.step()  # the day stays become assessment-only (not a month start: no monthly update)
+    assert model.familiarity.sum() == pytest.approx(0.6 * before.sum(), rel=0.01)
+    after = model.familiarity.copy()  # (a completed assessment that day may add a little)
+    model.lose_familiarity(0.0)  # no share, no loss
+    assert (model.familiarity == after).all()
 
 
 # --- capacity and intake, whole-model directions ------------------------------------------------
