@@ -30,7 +30,7 @@ def calibrate(
     ] = 2,
     report_reps: Annotated[
         int, typer.Option(help="Replications for the fit report (seeds 1001...).", min=1)
-    ] = 10,
+    ] = 100,
     fit_until: Annotated[
         int | None,
         typer.Option(

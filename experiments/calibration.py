@@ -47,11 +47,14 @@ FREE_PARAMETERS: dict[str, tuple[float, float]] = {
     "asc_residential": (-1.5, 3.0),
     "guidance_bonus": (0.0, 2.5),
     "beta_familiarity": (0.0, 3.0),
+    # price weight: the 2015 co-payment jump (+29 %) and the 2022 cut
+    "beta_cost_per_100k": (-1.5, 0.0),
     # consent sensitivity
     "consent_intercept": (0.0, 4.0),
     # familiarity and learning dynamics
     "familiarity_gain": (0.0, 0.5),
     "familiarity_decay": (0.0, 0.05),
+    "mandate_familiarity_loss": (0.0, 0.8),
     "expected_wait_initial_days": (0.0, 90.0),
     # length of a residential stay: assessment only (the 2024 mean-stay target), and how much
     # longer stays ran while guidance was allowed (the pre-2022 bed-days per measure)
@@ -59,6 +62,9 @@ FREE_PARAMETERS: dict[str, tuple[float, float]] = {
     "guidance_stay_factor": (1.0, 1.8),
 }
 """The parameters the calibration fits, with the ranges searched (uniform priors)."""
+ACTS_FROM_YEAR: dict[str, int] = {"mandate_familiarity_loss": 2023}
+"""Free parameters that act only from a year (through a dated change of the history scenario).
+A fit that ends before that year cannot identify them: it holds them at their priors."""
 
 SSB_COLUMNS = {
     "centre_measures_age_0_12": "child_measures",
@@ -240,11 +246,25 @@ def simulated_targets(
     )
 
 
+BAND_MARGIN = 0.2
+"""The inner band: a target's band less this share of its half-width at either edge."""
+BAND_PENALTY = 25.0
+"""Weight of the squared distance (in half-widths) of a simulated mean outside the inner band."""
+
+
 def loss(targets: pd.DataFrame, simulated: pd.DataFrame, mask: pd.Series | None = None) -> float:
-    """Mean squared distance of the simulated mean from each target, in band half-widths."""
+    """Mean over targets of the squared distance of the simulated mean from the observed value,
+    in band half-widths, plus ``BAND_PENALTY`` times the squared distance outside the inner band.
+
+    The first term centres the fit; the second makes leaving a band (the acceptance criterion)
+    much dearer than moving within it: at a band's edge the loss is 1 + 1 = 2, at its centre 0.
+    """
     mean = simulated.mean(axis=1)
     half = (targets["high"] - targets["low"]) / 2.0
-    z = ((mean - targets["value"]) / half) ** 2
+    inner_low = targets["low"] + BAND_MARGIN * half
+    inner_high = targets["high"] - BAND_MARGIN * half
+    outside = (inner_low - mean).clip(lower=0) + (mean - inner_high).clip(lower=0)
+    z = ((mean - targets["value"]) / half) ** 2 + BAND_PENALTY * (outside / half) ** 2
     if mask is not None:
         z = z[mask]
     z = z.fillna(25.0)  # a target the run does not produce counts as badly missed
@@ -306,6 +326,10 @@ def calibrate(
         defaults.update(PRIOR_DEFAULTS)
     first = {name: float((start or {}).get(name, defaults[name])) for name in free}
     first = {name: min(max(v, free[name][0]), free[name][1]) for name, v in first.items()}
+    last = fit_until if fit_until is not None else int(targets["year"].max())
+    held = {name: first[name] for name in free if ACTS_FROM_YEAR.get(name, 0) > last}
+    free = {name: bounds for name, bounds in free.items() if name not in held}
+    first = {name: first[name] for name in free}
     n_local = int(round(trials * refine)) if trials > 1 else 0
     stages = [(trials - n_local, free), (n_local, None)]
     rows: list[dict[str, Any]] = []
@@ -327,13 +351,14 @@ def calibrate(
                 seed=seed + stage, n_startup_trials=min(10, max(1, n_trials // 4))
             )
             study = optuna.create_study(direction="minimize", sampler=sampler)
-            study.enqueue_trial(best)
+            study.enqueue_trial({name: best[name] for name in free})
             for _ in range(n_trials):
                 trial = study.ask()
                 values = {
                     name: trial.suggest_float(name, low, high)
                     for name, (low, high) in ranges.items()
                 }
+                values.update(held)
                 try:
                     scenario_k = with_parameters(scenario, values)
                     simulated = simulated_targets(replicator, scenario_k, targets, seeds, bed_days)
@@ -347,8 +372,7 @@ def calibrate(
                 if progress is not None:
                     progress(number, value, best_value)
                 number += 1
-    best = {name: float(v) for name, v in best.items()}
-    last = fit_until if fit_until is not None else int(targets["year"].max())
+    best = {name: float(v) for name, v in {**best, **held}.items()}
     return CalibrationResult(
         best=best,
         best_loss=float(best_value),
@@ -554,7 +578,7 @@ def fit_report(
     targets: pd.DataFrame,
     out: Path,
     *,
-    reps: int = 10,
+    reps: int = 100,
     fit_until: int | None = None,
     price_only: Scenario | None = None,
     jobs: int = 2,
