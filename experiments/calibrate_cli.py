@@ -60,6 +60,13 @@ def calibrate(
     out: Annotated[Path, typer.Option(help="Folder for the fit report.")] = Path(
         "results/calibration"
     ),
+    report_only: Annotated[
+        bool,
+        typer.Option(
+            help="No search: write the fit report (and price-only comparison) of the shipped "
+            "defaults."
+        ),
+    ] = False,
     write_defaults: Annotated[
         bool,
         typer.Option(
@@ -83,9 +90,10 @@ def calibrate(
     """Calibrate the free behavioural parameters against SSB's series (the history scenario).
 
     Writes trials.csv, calibrated_parameters.toml, fit.csv, fit.png, report.md (and the price-only
-    comparison) to --out. With --write-defaults the parameters become the shipped defaults.
+    comparison) to --out. With --write-defaults the parameters become the shipped defaults; with
+    --report-only there is no search, only the report of the shipped defaults.
     """
-    from experiments.calibration import TARGETS_FILE, run_calibration
+    from experiments.calibration import TARGETS_FILE, report_defaults, run_calibration
     from experiments.scenario_files import ScenarioError, load_scenario
     from model.data_loading import DataValidationError, load_data
 
@@ -101,6 +109,27 @@ def calibrate(
     except (ScenarioError, DataValidationError) as error:
         errors.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
+    if report_only:
+        console.print(
+            f"Fit report of the shipped defaults on [bold]{chosen.name}[/]: {report_reps} "
+            f"replications, {jobs} process(es)"
+        )
+        report = report_defaults(
+            chosen,
+            out,
+            reps=report_reps,
+            price_only=other,
+            jobs=jobs,
+            data_dir=data,
+            targets_file=targets or TARGETS_FILE,
+            bed_days=bed_days,
+        )
+        table = report["fit"]
+        console.print(
+            f"{int(table['inside'].sum())} of {len(table)} targets inside their band (mean of "
+            f"{report_reps} replications); report in [bold]{out}[/] (report.md, fit.csv, fit.png)"
+        )
+        return
     console.print(
         f"Calibrating on [bold]{chosen.name}[/]: {trials} trials x {reps} replications, "
         f"{jobs} process(es); fit until {fit_until or 'the last target year'}"

@@ -637,6 +637,39 @@ def fit_report(
     return result
 
 
+def report_defaults(
+    scenario: Scenario,
+    out: Path,
+    *,
+    reps: int = 100,
+    price_only: Scenario | None = None,
+    jobs: int = 2,
+    data_dir: Path | None = None,
+    targets_file: Path = TARGETS_FILE,
+    bed_days: str = "presence",
+) -> dict[str, pd.DataFrame]:
+    """The fit report of the current (shipped) defaults, without a search."""
+    values = read_parameter_file()
+    header = (
+        "# Calibration fit report: the shipped defaults\n\nmodel/calibrated_parameters.toml "
+        "(its [meta] records how the values were found).\n\n"
+        + _markdown(
+            pd.DataFrame({"parameter": list(values), "value": list(values.values())}), "{:.4g}"
+        )
+    )
+    return fit_report(
+        scenario,
+        load_targets(targets_file),
+        out,
+        reps=reps,
+        price_only=price_only,
+        jobs=jobs,
+        data_dir=data_dir,
+        header=header,
+        bed_days=bed_days,
+    )
+
+
 def run_calibration(
     scenario: Scenario,
     out: Path,

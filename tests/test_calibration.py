@@ -199,6 +199,28 @@ def test_calibrate_command_runs_and_writes_a_report(tmp_path):
     assert CALIBRATED_FILE.read_text()  # --write-defaults was not given: shipped file untouched
 
 
+def test_report_only_writes_the_report_of_the_shipped_defaults_without_a_search(tmp_path):
+    short = tmp_path / "short.toml"
+    short.write_text('baseline = "history"\nname = "history_short"\n[run]\nyears = 3\n')
+    app = typer.Typer()
+    app.command()(calibrate_command)
+    app.command("noop")(lambda: None)
+    out = tmp_path / "report"
+    arguments = ["calibrate", "--scenario", str(short), "--report-only", "--report-reps", "2"]
+    arguments += ["--jobs", "1", "--price-only", "none", "--out", str(out)]
+    result = CliRunner().invoke(app, arguments)
+    assert result.exit_code == 0, result.output
+    assert {path.name for path in out.iterdir()} == {
+        "fit.csv",
+        "fit.png",
+        "report.md",
+        "yearly_mean.csv",
+    }  # no trials, no parameter file: nothing was fitted
+    report = (out / "report.md").read_text()
+    assert "shipped defaults" in report
+    assert all(f"| {name} |" in report for name in read_parameter_file())
+
+
 def test_a_fit_that_ends_early_holds_later_parameters_at_their_priors():
     scenario = load_scenario("history")
     short = scenario.model_copy(update={"run": scenario.run.model_copy(update={"years": 3})})
