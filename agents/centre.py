@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 import mesa
 
 if TYPE_CHECKING:
-    from agents.family import Family
-    from model.calendar import CentreCalendar
-    from model.model import SfbModel
+    from sfbsim.agents.family import Family
+    from sfbsim.model.calendar import CentreCalendar
+    from sfbsim.model.model import SfbModel
 
 
 class Centre(mesa.Agent):

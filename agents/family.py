@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 import mesa
 
 if TYPE_CHECKING:
-    from agents.centre import Centre
-    from agents.municipality import Municipality
-    from model.model import SfbModel
+    from sfbsim.agents.centre import Centre
+    from sfbsim.agents.municipality import Municipality
+    from sfbsim.model.model import SfbModel
 
 
 class Status(IntEnum):

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import mesa
-
-from agents.family import HOME_CENTRE, RESIDENTIAL, Option
+from sfbsim.agents.family import HOME_CENTRE, RESIDENTIAL, Option
 
 if TYPE_CHECKING:
-    from agents.centre import Centre
-    from agents.family import Family
-    from model.model import SfbModel
+    from sfbsim.agents.centre import Centre
+    from sfbsim.agents.family import Family
+    from sfbsim.model.model import SfbModel
 
 
 class Intake(mesa.Agent):

@@ -6,8 +6,7 @@ import math
 from typing import TYPE_CHECKING
 
 import mesa
-
-from agents.family import (
+from sfbsim.agents.family import (
     DIRECT_PURCHASE,
     EMERGENCY,
     HOME_CENTRE,
@@ -19,7 +18,7 @@ from agents.family import (
 )
 
 if TYPE_CHECKING:
-    from model.model import SfbModel
+    from sfbsim.model.model import SfbModel
 
 CENTRE_OPTIONS = (Option.RESIDENTIAL, Option.HOME_CENTRE, Option.DIRECT_PURCHASE)
 FIRST_CHOICE = (Option.RESIDENTIAL, Option.HOME_CENTRE, Option.OWN, Option.EMERGENCY)

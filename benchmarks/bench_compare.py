@@ -23,7 +23,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from experiments.reforms_cli import app
+from sfbsim.cli import app
 
 
 def bench_compare(reps: int, years: int, repeat: int, workers: int | None) -> None:

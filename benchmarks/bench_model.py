@@ -16,8 +16,8 @@ import statistics
 import time
 from pathlib import Path
 
-from model.data_loading import load_data
-from model.model import SfbModel
+from sfbsim.model.data_loading import load_data
+from sfbsim.model.model import SfbModel
 
 
 def measure(years: int, runs: int) -> dict:

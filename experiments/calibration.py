@@ -29,9 +29,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from model.data_loading import BundledData, load_data
-from model.parameters import CALIBRATED_FILE, PRIOR_DEFAULTS, Parameters, Scenario
+from sfbsim.model.data_loading import BundledData, load_data
+from sfbsim.model.parameters import CALIBRATED_FILE, PRIOR_DEFAULTS, Parameters, Scenario
 
 TARGETS_FILE = Path(__file__).resolve().parents[1] / "model" / "data" / "calibration_targets.csv"
 FIRST_HISTORY_YEAR = 2013
@@ -176,14 +175,14 @@ def _worker_init(data_dir: str | None) -> None:
 
 def run_replication(task: tuple[dict[str, Any], int, str | None]) -> dict[str, Any]:
     """One run of a scenario (as a JSON dict) on one seed: its national yearly series."""
-    from experiments.runner import simulate
+    from sfbsim.experiments.runner import simulate
 
     global _WORKER_DATA
     scenario_raw, seed, data_dir = task
     if _WORKER_DATA is None:
         _WORKER_DATA = load_data(data_dir)
     scenario = Scenario.model_validate(scenario_raw)
-    scenario = scenario.model_copy(update={"run": scenario.run.model_copy(update={"seed": seed})})
+    scenario = scenario.with_run(seed=seed)
     _, tables = simulate(scenario, _WORKER_DATA)
     return {"seed": seed, "series": national_series(tables).reset_index().to_dict("list")}
 

@@ -25,10 +25,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
-
-from experiments.execution import Executor, Result, Task
-from experiments.outcomes import OUTCOMES
-from experiments.store import DB_NAME, Store
+from sfbsim.experiments.execution import Executor, Result, Task
+from sfbsim.experiments.outcomes import OUTCOMES
+from sfbsim.experiments.store import DB_NAME, Store
 
 TABLE_COLUMNS = [
     "scenario",
@@ -84,25 +83,13 @@ def scenario_hash(scenario: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def with_run(scenario: Any, years: int | None = None, seed: int | None = None) -> Any:
-    """The scenario with its run length and/or seed replaced."""
-    updates: dict[str, Any] = {}
-    if years is not None:
-        updates["years"] = years
-    if seed is not None:
-        updates["seed"] = seed
-    if not updates:
-        return scenario
-    return scenario.model_copy(update={"run": scenario.run.model_copy(update=updates)})
-
-
 def load_arm(name_or_path: str, data: Any, role: str, years: int | None) -> Arm:
     """Load and validate a scenario file (raises ScenarioError before anything runs)."""
-    from experiments.scenario_files import load_scenario, resolve_scenario
+    from sfbsim.experiments.scenario_files import load_scenario, resolve_scenario
 
     path = resolve_scenario(name_or_path)
     scenario = load_scenario(name_or_path, data)
-    scenario = with_run(scenario, years=years)
+    scenario = scenario.with_run(years=years)
     return Arm(scenario.name, role, scenario, text=path.read_text(encoding="utf-8"))
 
 
@@ -127,7 +114,7 @@ def data_fingerprint(data: Any) -> str:
 
 def code_version() -> str:
     """sfbsim's version and git commit (with +dirty for uncommitted changes)."""
-    from experiments.runner import git_commit
+    from sfbsim.experiments.runner import git_commit
 
     try:
         version = metadata.version("sfbsim")

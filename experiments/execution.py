@@ -56,7 +56,7 @@ _SCENARIOS: dict[str, Any] = {}
 def worker_data(data_dir: str | None) -> Any:
     """The bundled (or given) data, loaded once per worker process."""
     if data_dir not in _DATA:
-        from model.data_loading import load_data
+        from sfbsim.model.data_loading import load_data
 
         _DATA[data_dir] = load_data(data_dir)
     return _DATA[data_dir]
@@ -83,9 +83,9 @@ def _watch_parent(pid: int, interval: float = 1.0) -> None:
 
 def run_task(task: Task) -> Result:
     """Run one replication and reduce it to outcomes (runs in the worker)."""
-    from experiments.outcomes import OUTCOME_TABLES, replication_outcomes
-    from experiments.runner import simulate
-    from model.parameters import Scenario
+    from sfbsim.experiments.outcomes import OUTCOME_TABLES, replication_outcomes
+    from sfbsim.experiments.runner import simulate
+    from sfbsim.model.parameters import Scenario
 
     clock = time.perf_counter()
     data = worker_data(task.data_dir)
@@ -95,9 +95,7 @@ def run_task(task: Task) -> Result:
             _SCENARIOS.clear()
         scenario = Scenario.model_validate_json(task.scenario_json)
         _SCENARIOS[task.scenario_json] = scenario
-    seeded = scenario.model_copy(
-        update={"run": scenario.run.model_copy(update={"seed": task.seed})}
-    )
+    seeded = scenario.with_run(seed=task.seed)
     _model, tables = simulate(seeded, data, tables=OUTCOME_TABLES)
     rows, municipality = replication_outcomes(
         tables, seeded, data, groups=task.groups, municipalities=task.municipalities

@@ -75,7 +75,7 @@ COST_NOTE = (
 def ledger() -> Any | None:
     """``(ledger_tables, Costs)`` from model.ledger, or None while that module does not exist."""
     try:
-        from model.ledger import Costs, ledger_tables
+        from sfbsim.model.ledger import Costs, ledger_tables
     except ImportError:
         return None
     return ledger_tables, Costs

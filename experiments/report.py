@@ -16,10 +16,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from experiments.compare import Arm, Experiment, paired_table
-from experiments.outcomes import OUTCOMES
-from experiments.store import Store, StoreError
+from sfbsim.experiments.compare import Arm, Experiment, paired_table
+from sfbsim.experiments.outcomes import OUTCOMES
+from sfbsim.experiments.store import Store, StoreError
 
 PLOT_OUTCOMES = (
     "admissions",
@@ -35,7 +34,7 @@ PLOT_OUTCOMES = (
 
 def load_experiment(folder: Path) -> tuple[Experiment, list[int]]:
     """The experiment stored in ``folder`` (read-only)."""
-    from model.parameters import Scenario
+    from sfbsim.model.parameters import Scenario
 
     store = Store(folder, read_only=True)
     frame = store.experiments()
@@ -167,8 +166,7 @@ def _group_plots(table: pd.DataFrame, scope: str) -> str:
 def _maps(experiment: Experiment, seeds: list[int]) -> list[tuple[str, str]]:
     import matplotlib.pyplot as plt
     from matplotlib.colors import TwoSlopeNorm
-
-    from model.data_loading import load_data
+    from sfbsim.model.data_loading import load_data
 
     mun = experiment.store.municipality(experiment.experiment_id, seeds)
     if mun.empty:

@@ -16,11 +16,10 @@ from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
-
-from model.data_loading import BundledData
-from model.ledger import ledger_tables
-from model.model import SfbModel
-from model.parameters import Scenario
+from sfbsim.model.data_loading import BundledData
+from sfbsim.model.ledger import ledger_tables
+from sfbsim.model.model import SfbModel
+from sfbsim.model.parameters import Scenario
 
 PACKAGES = ("sfbsim", "mesa", "numpy", "pandas", "networkx", "holidays", "pydantic", "pyarrow")
 

@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-
-from model.data_loading import BundledData
-from model.parameters import CentreOverride, Levers, Scenario
-from model.reforms import check_overlaps
+from sfbsim.model.data_loading import BundledData
+from sfbsim.model.parameters import CentreOverride, Levers, Scenario
+from sfbsim.model.reforms import check_overlaps
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 

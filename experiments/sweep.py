@@ -23,9 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from pydantic import ValidationError
-
-from experiments.compare import Arm, ExperimentError, scenario_hash
-from model.parameters import Levers, Parameters, Scenario
+from sfbsim.experiments.compare import Arm, ExperimentError, scenario_hash
+from sfbsim.model.parameters import Levers, Parameters, Scenario
 
 SWEEPABLE_SECTIONS = {"levers": Levers, "parameters": Parameters}
 NOT_SWEEPABLE = {"centres"}
@@ -128,7 +127,7 @@ def point_scenario(base: Scenario, values: dict[str, Any], name: str) -> Scenari
     try:
         return Scenario.model_validate(raw)
     except ValidationError as error:
-        from experiments.scenario_files import describe_errors
+        from sfbsim.experiments.scenario_files import describe_errors
 
         raise ExperimentError(
             f"sweep point {raw['description']}: " + "; ".join(describe_errors(error))

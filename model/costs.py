@@ -9,8 +9,7 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
-
-from model.sources import ASSUME, MENON, sourced, sources_of
+from sfbsim.model.sources import ASSUME, MENON, sourced, sources_of
 
 RECON = "Menon 2025 (reconstructed)"
 ValueLevel = Literal["low", "medium", "mean"]

@@ -26,12 +26,11 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
-
-from model.costs import Costs
-from model.parameters import Change, Levers, Scenario
+from sfbsim.model.costs import Costs
+from sfbsim.model.parameters import Change, Levers, Scenario
 
 if TYPE_CHECKING:
-    from model.data_loading import BundledData
+    from sfbsim.model.data_loading import BundledData
 
 
 AssessmentKind = Literal["residential", "home_centre", "own", "direct_purchase", "none"]

@@ -20,9 +20,8 @@ import pandas as pd
 from mesa.time import Priority, Schedule
 from scipy import sparse
 from scipy.special import ndtri
-
-from agents.centre import Centre
-from agents.family import (
+from sfbsim.agents.centre import Centre
+from sfbsim.agents.family import (
     DIRECT_PURCHASE,
     DROPPED_OUT,
     EMERGENCY,
@@ -37,13 +36,13 @@ from agents.family import (
     Option,
     Status,
 )
-from agents.intake import Intake
-from agents.municipality import Municipality
-from model.calendar import Calendar, CentreCalendar
-from model.costs import Costs
-from model.data_loading import BundledData, load_data
-from model.outputs import Recorder
-from model.parameters import (
+from sfbsim.agents.intake import Intake
+from sfbsim.agents.municipality import Municipality
+from sfbsim.model.calendar import Calendar, CentreCalendar
+from sfbsim.model.costs import Costs
+from sfbsim.model.data_loading import BundledData, load_data
+from sfbsim.model.outputs import Recorder
+from sfbsim.model.parameters import (
     WEEKDAY_INDEX,
     Change,
     ClosedCentre,
@@ -51,9 +50,9 @@ from model.parameters import (
     NewCentre,
     Parameters,
 )
-from model.reforms import FOREVER, LeverTimeline
-from model.streams import RandomStreams
-from model.travel import travel_matrix
+from sfbsim.model.reforms import FOREVER, LeverTimeline
+from sfbsim.model.streams import RandomStreams
+from sfbsim.model.travel import travel_matrix
 
 INTAKE_REGIONS: tuple[str, ...] = ("nord", "midt", "vest", "sør", "øst", "oslo")
 """Bufetat's five intake regions, plus Oslo's own intake (Barne- og familieetaten)."""

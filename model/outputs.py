@@ -12,12 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-
-from agents.family import STATUS_NAMES, Option
+from sfbsim.agents.family import STATUS_NAMES, Option
 
 if TYPE_CHECKING:
-    from agents.family import Family
-    from model.model import SfbModel
+    from sfbsim.agents.family import Family
+    from sfbsim.model.model import SfbModel
 
 METRICS: tuple[str, ...] = (
     "cases",

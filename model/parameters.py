@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-from model.costs import Costs
-from model.sources import ASSUME, MENON, sourced, sources_of
+from sfbsim.model.costs import Costs
+from sfbsim.model.sources import ASSUME, MENON, sourced, sources_of
 
 WeekendPolicy = Literal[
     "open_every_weekend",
@@ -592,6 +591,21 @@ class Scenario(Strict):
     changes: list[Change] = Field(default_factory=list)
     new_centres: list[NewCentre] = Field(default_factory=list)
     closed_centres: list[ClosedCentre] = Field(default_factory=list)
+
+    def with_run(
+        self, *, years: int | None = None, seed: int | None = None, start_year: int | None = None
+    ) -> Scenario:
+        """The same scenario with some run settings replaced (validated: a bad value raises
+        pydantic's ValidationError naming the setting and its allowed range)."""
+        updates = {
+            key: value
+            for key, value in (("years", years), ("seed", seed), ("start_year", start_year))
+            if value is not None
+        }
+        if not updates:
+            return self
+        run = RunSettings.model_validate({**self.run.model_dump(), **updates})
+        return self.model_copy(update={"run": run})
 
 
 def parameter_sources() -> dict[str, str]:

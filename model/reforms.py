@@ -10,9 +10,8 @@ import datetime as dt
 from typing import Any
 
 import numpy as np
-
-from model.calendar import Calendar
-from model.parameters import Change, Levers
+from sfbsim.model.calendar import Calendar
+from sfbsim.model.parameters import Change, Levers
 
 FOREVER = 10**9
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from model.data_loading import BundledData, load_data
+from sfbsim.model.data_loading import BundledData, load_data
 
 
 @pytest.fixture(scope="session")

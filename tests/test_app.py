@@ -9,10 +9,9 @@ import pandas as pd
 import pytest
 import solara
 from matplotlib.figure import Figure
-
-from viz import server
-from viz.compare import CompareResults, Comparison, compare, table_html
-from viz.explore import (
+from sfbsim.viz import server
+from sfbsim.viz.compare import CompareResults, Comparison, compare, table_html
+from sfbsim.viz.explore import (
     ExplorePage,
     ExploreRun,
     RunStatus,
@@ -22,13 +21,13 @@ from viz.explore import (
     map_figure,
     region_table_html,
 )
-from viz.levers import (
+from sfbsim.viz.levers import (
     CURRENT_LEVERS,
     LeverError,
     lever_scenario,
     municipality_choices,
 )
-from viz.paired import OUTCOMES, paired_differences, summarise, t_interval, yearly_bands
+from sfbsim.viz.paired import OUTCOMES, paired_differences, summarise, t_interval, yearly_bands
 
 
 # --- levers ---------------------------------------------------------------------------------
@@ -253,7 +252,7 @@ def test_compare_reports_bad_choices():
 # --- server ---------------------------------------------------------------------------------
 def test_server_listens_on_localhost_and_stays_offline():
     args = server.solara_arguments()
-    assert args[:2] == ["run", "viz.app"]
+    assert args[:2] == ["run", "sfbsim.viz.app"]
     assert args[args.index("--host") + 1] == "127.0.0.1"
     assert args[args.index("--port") + 1] == "8765"
     assert "--no-check-version" in args and "--production" in args
@@ -273,7 +272,7 @@ def test_bundled_assets_hold_the_page_scripts():
 
 
 def test_app_module_has_two_pages():
-    import viz.app
+    import sfbsim.viz.app
 
-    assert [r.label for r in viz.app.routes] == ["Explore", "Compare"]
-    assert [r.path for r in viz.app.routes] == ["/", "compare"]
+    assert [r.label for r in sfbsim.viz.app.routes] == ["Explore", "Compare"]
+    assert [r.path for r in sfbsim.viz.app.routes] == ["/", "compare"]

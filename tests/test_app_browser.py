@@ -68,7 +68,7 @@ def server(browser_type_launch_args):  # noqa: ARG001 - skip/fail before startin
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / "server.log", "w", encoding="utf-8")  # noqa: SIM115
     process = subprocess.Popen(
-        [sys.executable, "-m", "viz.server", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "sfbsim.viz.server", "--host", "127.0.0.1", "--port", str(port)],
         cwd=REPO,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -10,10 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import typer
-from typer.testing import CliRunner
-
-from experiments.calibrate_cli import calibrate as calibrate_command
-from experiments.calibration import (
+from sfbsim.experiments.calibration import (
     ACTS_FROM_YEAR,
     FREE_PARAMETERS,
     SSB_COLUMNS,
@@ -28,13 +25,16 @@ from experiments.calibration import (
     target_values,
     write_parameter_file,
 )
-from experiments.scenario_files import load_scenario
-from model.parameters import (
+from sfbsim.experiments.scenario_files import load_scenario
+from sfbsim.model.parameters import (
     CALIBRATED_FILE,
     PRIOR_DEFAULTS,
     Parameters,
     apply_calibrated_defaults,
 )
+from typer.testing import CliRunner
+
+from sfbsim.cli.calibrate import calibrate as calibrate_command
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_TARGETS = REPO.parent / "shared" / "calibration" / "targets.csv"

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sfbsim.model.outputs import REQUIRED_COLUMNS
 
-from model.outputs import REQUIRED_COLUMNS
-
-SFBSIM = [sys.executable, "-m", "experiments.cli"]
+SFBSIM = [sys.executable, "-m", "sfbsim"]
 
 
 def sfbsim(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sfbsim.experiments.compare import _half_width, t_interval
 from typer.testing import CliRunner
 
-from experiments.compare import _half_width, t_interval
-from experiments.reforms_cli import app
+from sfbsim.cli import app
 
 runner = CliRunner()
 
@@ -222,7 +222,7 @@ REFORMS = (
 
 @pytest.mark.parametrize("name", REFORMS)
 def test_shipped_reform_files_load(data, name):
-    from experiments.scenario_files import load_scenario
+    from sfbsim.experiments.scenario_files import load_scenario
 
     scenario = load_scenario(name, data)
     assert scenario.baseline == "baseline" and scenario.name == name

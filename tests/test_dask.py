@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from sfbsim.experiments.store import Store
 from typer.testing import CliRunner
 
-from experiments.reforms_cli import app
-from experiments.store import Store
+from sfbsim.cli import app
 
 distributed = pytest.importorskip("distributed")
 runner = CliRunner()

@@ -9,15 +9,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from model.data_loading import (
+from sfbsim.model.data_loading import (
     DEFAULT_DATA_DIR,
     MEASURES,
     REGIONS,
     DataValidationError,
     load_data,
 )
-from model.travel import travel_hours, travel_matrix
+from sfbsim.model.travel import travel_hours, travel_matrix
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
-from experiments.runner import simulate
-from model.costs import Costs, cost_sources
-from model.data_loading import load_data
-from model.ledger import (
+from sfbsim.experiments.runner import simulate
+from sfbsim.model.costs import Costs, cost_sources
+from sfbsim.model.data_loading import load_data
+from sfbsim.model.ledger import (
     MENON_CASES,
     MONEY_COLUMNS,
     annuity_factor,
@@ -24,7 +23,7 @@ from model.ledger import (
     sats,
     years_for_annuity,
 )
-from model.parameters import Levers, RunSettings, Scenario
+from sfbsim.model.parameters import Levers, RunSettings, Scenario
 
 
 @pytest.fixture(scope="module")
@@ -274,7 +273,7 @@ def test_compare_totals_paired_ci():
 
 def test_compare_outcomes_carry_value_by_payer_and_returns_per_krone():
     """Issue 6: compare shows cost and value by payer and the return per krone."""
-    from experiments.outcomes import replication_outcomes
+    from sfbsim.experiments.outcomes import replication_outcomes
 
     data = load_data()
     scenario = Scenario(run=RunSettings(years=1))

@@ -7,11 +7,10 @@ import datetime as dt
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from model.calendar import Calendar, CentreCalendar
-from model.model import SfbModel
-from model.outputs import REQUIRED_COLUMNS
-from model.parameters import Change, ClosedCentre, Levers, NewCentre, Parameters
+from sfbsim.model.calendar import Calendar, CentreCalendar
+from sfbsim.model.model import SfbModel
+from sfbsim.model.outputs import REQUIRED_COLUMNS
+from sfbsim.model.parameters import Change, ClosedCentre, Levers, NewCentre, Parameters
 
 
 def run(data, years: int = 1, rng: int = 5, **kwargs) -> dict:

@@ -6,11 +6,10 @@ import datetime as dt
 import math
 
 import pytest
-
-from agents.family import Family, Option
-from agents.municipality import FIRST_CHOICE
-from model.model import SfbModel
-from model.parameters import Change, Levers, Parameters
+from sfbsim.agents.family import Family, Option
+from sfbsim.agents.municipality import FIRST_CHOICE
+from sfbsim.model.model import SfbModel
+from sfbsim.model.parameters import Change, Levers, Parameters
 
 
 def make_model(data, **levers) -> SfbModel:

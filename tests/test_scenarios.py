@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from experiments.scenario_files import (
+from sfbsim.experiments.scenario_files import (
     ScenarioError,
     load_scenario,
     shipped_scenarios,
 )
-from model.parameters import Parameters, parameter_sources
+from sfbsim.model.parameters import Parameters, parameter_sources
 
 
 def write(tmp_path: Path, text: str, name: str = "s.toml") -> Path:

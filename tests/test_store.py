@@ -10,10 +10,10 @@ import textwrap
 from pathlib import Path
 
 import pandas as pd
+from sfbsim.experiments.store import Store
 from typer.testing import CliRunner
 
-from experiments.reforms_cli import app
-from experiments.store import Store
+from sfbsim.cli import app
 
 runner = CliRunner()
 REPO = Path(__file__).resolve().parents[1]
@@ -29,7 +29,7 @@ units_multiplier = 1.5
 KILLER = textwrap.dedent(
     """
     import os, signal, sys
-    from experiments import store
+    from sfbsim.experiments import store
 
     written = 0
     original = store.Store.write_replication
@@ -43,7 +43,7 @@ KILLER = textwrap.dedent(
 
     if __name__ == "__main__":
         store.Store.write_replication = write_then_die
-        from experiments.reforms_cli import app
+        from sfbsim.cli import app
         app(sys.argv[1:])
     """
 )

@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from model.travel import haversine_km, travel_matrix  # noqa: E402
+from sfbsim.model.travel import haversine_km, travel_matrix  # noqa: E402
 
 DEFAULT_SOURCE = REPO.parent / "shared" / "data"
 DEFAULT_OUT = REPO / "model" / "data"

@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from model.parameters import Levers, Parameters
+from sfbsim.model.parameters import Levers, Parameters
 
 ODD = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
 

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import solara
 import solara.lab
-
-from viz.compare import ComparePage
-from viz.explore import ExplorePage
+from sfbsim.viz.compare import ComparePage
+from sfbsim.viz.explore import ExplorePage
 
 
 @solara.component

@@ -15,12 +15,11 @@ import pandas as pd  # noqa: E402
 import solara  # noqa: E402
 import solara.lab  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-
-from experiments.scenario_files import ScenarioError, load_scenario, shipped_scenarios  # noqa: E402
-from model.parameters import Scenario  # noqa: E402
-from viz.explore import Figure_, explore_run  # noqa: E402
-from viz.levers import CURRENT_LEVERS, LeverError, bundled_data, lever_scenario  # noqa: E402
-from viz.paired import OUTCOMES, run_paired, summarise, yearly_bands  # noqa: E402
+from sfbsim.experiments.scenario_files import ScenarioError, load_scenario, shipped_scenarios  # noqa: E402
+from sfbsim.model.parameters import Scenario  # noqa: E402
+from sfbsim.viz.explore import Figure_, explore_run  # noqa: E402
+from sfbsim.viz.levers import CURRENT_LEVERS, LeverError, bundled_data, lever_scenario  # noqa: E402
+from sfbsim.viz.paired import OUTCOMES, run_paired, summarise, yearly_bands  # noqa: E402
 
 BAND_OUTCOMES = ("admissions", "occupancy", "wait_days_p50", "intake_refusals")
 """The outcomes drawn with CI bands (all are in the table and the CSV)."""

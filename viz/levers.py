@@ -11,10 +11,9 @@ import re
 from typing import Any
 
 from pydantic import ValidationError
-
-from experiments.scenario_files import ScenarioError, describe_errors, load_scenario
-from model.data_loading import BundledData, load_data
-from model.parameters import WEEKDAY_INDEX, NewCentre, Scenario
+from sfbsim.experiments.scenario_files import ScenarioError, describe_errors, load_scenario
+from sfbsim.model.data_loading import BundledData, load_data
+from sfbsim.model.parameters import WEEKDAY_INDEX, NewCentre, Scenario
 
 KEEP = "each centre's own"
 WEEKEND_CHOICES: dict[str, str | None] = {
@@ -161,9 +160,3 @@ def lever_scenario(
     if messages or scenario is None:
         raise LeverError(messages)
     return scenario
-
-
-def with_run(scenario: Scenario, seed: int, years: int) -> Scenario:
-    """The same scenario with another seed and length."""
-    run = scenario.run.model_copy(update={"seed": seed, "years": years})
-    return scenario.model_copy(update={"run": run})

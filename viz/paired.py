@@ -11,13 +11,11 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-
-from experiments.compare import t_interval  # one paired t-interval for CLI and app
-from experiments.runner import simulate
-from model.data_loading import BundledData
-from model.outputs import METRICS
-from model.parameters import Scenario
-from viz.levers import with_run
+from sfbsim.experiments.compare import t_interval  # one paired t-interval for CLI and app
+from sfbsim.experiments.runner import simulate
+from sfbsim.model.data_loading import BundledData
+from sfbsim.model.outputs import METRICS
+from sfbsim.model.parameters import Scenario
 
 OUTCOMES: dict[str, str] = {
     "cases": "Cases",
@@ -72,7 +70,7 @@ def run_paired(
     done = 0
     for seed in seeds:
         for arm, scenario in (("baseline", baseline), ("reform", reform)):
-            model, tables = simulate(with_run(scenario, seed, years), data)
+            model, tables = simulate(scenario.with_run(seed=seed, years=years), data)
             frame = yearly_outcomes(model, tables)
             frame.insert(0, "seed", seed)
             frame.insert(0, "arm", arm)

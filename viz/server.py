@@ -13,7 +13,7 @@ import argparse
 import os
 import sys
 
-APP = "viz.app"
+APP = "sfbsim.viz.app"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 

@@ -1,64 +1,19 @@
-"""The sfbsim command line."""
+"""``sfbsim run``: one scenario, its tables and manifest, and the summary table."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from rich.table import Table
+from rich.markup import escape
 
-from experiments.calibrate_cli import calibrate
-from experiments.reforms_cli import register as register_experiments
-from experiments.scenario_files import ScenarioError, load_scenario, resolve_scenario
-from model.data_loading import DataValidationError, load_data
+from sfbsim.cli.common import DataOption, ScenarioOption, bad_input, console, fail, say
 
-app = typer.Typer(
-    help="sfbsim: simulate municipal referrals to centres for parents and children "
-    "(sentre for foreldre og barn) through Bufetat's intake, and test policy levers.",
-    no_args_is_help=True,
-    add_completion=False,
-)
-console = Console()
-errors = Console(stderr=True)
+if TYPE_CHECKING:
+    import pandas as pd
 
 
-@app.callback()
-def sfbsim() -> None:
-    """Simulate referrals to centres for parents and children and compare policy levers.
-
-    Start with `sfbsim run` (the baseline); see `sfbsim COMMAND --help` for each command.
-    """
-
-
-ScenarioOption = Annotated[
-    str,
-    typer.Option(
-        "--scenario",
-        "-s",
-        help="Scenario TOML file, or the name of a shipped scenario (e.g. baseline).",
-    ),
-]
-DataOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--data",
-        help="Folder with your own tables of the bundled shape (municipalities.csv, "
-        "centres.csv, ...); default: the bundled data.",
-    ),
-]
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print an error to stderr and give the exit to raise."""
-    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(code)
-
-
-@app.command()
 def run(
     scenario: ScenarioOption = "baseline",
     years: Annotated[
@@ -75,21 +30,22 @@ def run(
     quiet: Annotated[bool, typer.Option(help="No progress bar or summary table.")] = False,
 ) -> None:
     """Run one scenario and write its tables (CSV and Parquet) and manifest.json to --out."""
-    from experiments.runner import run_to_folder
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
-    try:
+    from sfbsim.experiments.runner import run_to_folder
+    from sfbsim.experiments.scenario_files import load_scenario, resolve_scenario
+    from sfbsim.model.data_loading import load_data
+
+    with bad_input():
         bundled = load_data(data)
         path = resolve_scenario(scenario)
-        chosen = load_scenario(path, bundled)
-    except (ScenarioError, DataValidationError) as error:
-        raise fail(str(error)) from None
-    updates = {}
-    if years is not None:
-        updates["years"] = years
-    if seed is not None:
-        updates["seed"] = seed
-    if updates:
-        chosen = chosen.model_copy(update={"run": chosen.run.model_copy(update=updates)})
+        chosen = load_scenario(path, bundled).with_run(years=years, seed=seed)
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise fail(f"{out} already holds files; choose another --out or pass --overwrite")
     with Progress(
@@ -101,7 +57,7 @@ def run(
         console=console,
         disable=quiet,
     ) as bar:
-        task = bar.add_task(f"{chosen.name}", total=chosen.run.years)
+        task = bar.add_task(escape(chosen.name), total=chosen.run.years)
         result = run_to_folder(
             chosen,
             bundled,
@@ -112,7 +68,7 @@ def run(
         )
     if not quiet:
         print_summary(result.tables["year_region"])
-    console.print(f"Results written to [bold]{out}[/] ({result.manifest['wall_seconds']} s)")
+    say("Results written to ", (str(out), "bold"), f" ({result.manifest['wall_seconds']} s)")
 
 
 SUMMARY_COLUMNS = {
@@ -134,6 +90,10 @@ SUMMARY_COLUMNS = {
 
 def print_summary(year_region: pd.DataFrame) -> None:
     """The per-year, per-region table a policy analyst reads first."""
+    import pandas as pd
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(
         title="sfbsim: per year and region (waits in days from referral to start)",
         caption="ref = referrals to Bufetat; own = own home assessments; emerg = emergency "
@@ -161,30 +121,3 @@ def print_summary(year_region: pd.DataFrame) -> None:
                 cells.append(f"{int(value):,}")
         table.add_row(str(row.year), row.region, *cells)
     Console(width=max(console.width, 130)).print(table)
-
-
-register_experiments(app)
-app.command()(calibrate)
-
-
-@app.command("app")
-def app_command(
-    host: Annotated[
-        str, typer.Option(help="Address to listen on (only this machine by default).")
-    ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8765,
-) -> None:
-    """Start the interactive app (Explore and Compare pages) at http://HOST:PORT."""
-    from viz.server import serve
-
-    console.print(f"sfbsim app on http://{host}:{port} (Ctrl-C stops it)")
-    serve(host=host, port=port)
-
-
-def main() -> None:
-    """Entry point of the ``sfbsim`` command."""
-    app()
-
-
-if __name__ == "__main__":
-    main()

@@ -1,8 +1,5 @@
-"""`sfbsim calibrate`: fit the free behavioural parameters to Statistics Norway's series.
-
-Registered on the main app in experiments/cli.py (``app.command()(calibrate)``); see
-docs/calibration.md for the method.
-"""
+"""``sfbsim calibrate``: fit the free behavioural parameters to Statistics Norway's series
+(docs/calibration.md)."""
 
 from __future__ import annotations
 
@@ -10,10 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-console = Console()
-errors = Console(stderr=True)
+from sfbsim.cli.common import DataOption, bad_input, fail, say
 
 
 def calibrate(
@@ -83,9 +78,7 @@ def calibrate(
     targets: Annotated[
         Path | None, typer.Option(help="Targets CSV (default: model/data/calibration_targets.csv).")
     ] = None,
-    data: Annotated[
-        Path | None, typer.Option("--data", help="Folder with your own data tables.")
-    ] = None,
+    data: DataOption = None,
 ) -> None:
     """Calibrate the free behavioural parameters against SSB's series (the history scenario).
 
@@ -93,25 +86,21 @@ def calibrate(
     comparison) to --out. With --write-defaults the parameters become the shipped defaults; with
     --report-only there is no search, only the report of the shipped defaults.
     """
-    from experiments.calibration import TARGETS_FILE, report_defaults, run_calibration
-    from experiments.scenario_files import ScenarioError, load_scenario
-    from model.data_loading import DataValidationError, load_data
+    from sfbsim.experiments.calibration import TARGETS_FILE, report_defaults, run_calibration
+    from sfbsim.experiments.scenario_files import load_scenario
+    from sfbsim.model.data_loading import load_data
 
     if bed_days not in ("calendar", "presence"):
-        errors.print("[bold red]error:[/] --bed-days must be 'calendar' or 'presence'")
-        raise typer.Exit(2)
-    try:
+        raise fail("--bed-days must be 'calendar' or 'presence'")
+    with bad_input():
         bundled = load_data(data)
         chosen = load_scenario(scenario, bundled)
         other = None
         if price_only and price_only.lower() != "none":
             other = load_scenario(price_only, bundled)
-    except (ScenarioError, DataValidationError) as error:
-        errors.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
     if report_only:
-        console.print(
-            f"Fit report of the shipped defaults on [bold]{chosen.name}[/]: {report_reps} "
+        say(
+            f"Fit report of the shipped defaults on {chosen.name}: {report_reps} "
             f"replications, {jobs} process(es)"
         )
         report = report_defaults(
@@ -125,18 +114,18 @@ def calibrate(
             bed_days=bed_days,
         )
         table = report["fit"]
-        console.print(
+        say(
             f"{int(table['inside'].sum())} of {len(table)} targets inside their band (mean of "
-            f"{report_reps} replications); report in [bold]{out}[/] (report.md, fit.csv, fit.png)"
+            f"{report_reps} replications); report in {out} (report.md, fit.csv, fit.png)"
         )
         return
-    console.print(
-        f"Calibrating on [bold]{chosen.name}[/]: {trials} trials x {reps} replications, "
+    say(
+        f"Calibrating on {chosen.name}: {trials} trials x {reps} replications, "
         f"{jobs} process(es); fit until {fit_until or 'the last target year'}"
     )
 
     def progress(number: int, value: float, best: float) -> None:
-        console.print(f"trial {number + 1}/{trials}: loss {value:.3g} (best {best:.3g})")
+        say(f"trial {number + 1}/{trials}: loss {value:.3g} (best {best:.3g})")
 
     result = run_calibration(
         chosen,
@@ -156,12 +145,12 @@ def calibrate(
         progress=progress,
     )
     table = result["fit"]
-    console.print(
+    say(
         f"Best loss {result['loss']:.3g}; {int(table['inside'].sum())} of {len(table)} targets "
         f"inside their band (mean of {report_reps} replications)"
     )
     for path in result["files"]:
-        console.print(f"Parameters written to [bold]{path}[/]")
+        say(f"Parameters written to {path}")
     if write_defaults:
-        console.print("Now run: .venv/bin/python tools/render_parameters.py")
-    console.print(f"Fit report in [bold]{out}[/] (report.md, fit.csv, fit.png)")
+        say("Now run: .venv/bin/python tools/render_parameters.py")
+    say(f"Fit report in {out} (report.md, fit.csv, fit.png)")

@@ -1,21 +1,14 @@
-"""Command-line commands for policy experiments: compare, sweep, sensitivity, results, report.
-
-Register them on the main app with :func:`register` (``register(app)`` in experiments/cli.py),
-or use the stand-alone ``app`` defined here (e.g. with typer.testing.CliRunner).
-"""
+"""Commands for policy experiments: compare, sweep, sensitivity, results, report."""
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -26,40 +19,19 @@ from rich.progress import (
 )
 from rich.table import Table
 
-if TYPE_CHECKING:
-    from experiments.compare import Arm, Experiment
-    from model.data_loading import BundledData
-
-console = Console()
-errors = Console(stderr=True)
-
-app = typer.Typer(
-    help="sfbsim policy experiments: paired comparisons, sweeps, sensitivity, results, report.",
-    no_args_is_help=True,
-    add_completion=False,
+from sfbsim.cli.common import (
+    DataOption,
+    QuietOption,
+    bad_input,
+    console,
+    errors,
+    fail,
+    say,
 )
 
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print an error to stderr and give the exit to raise."""
-    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True, markup=True)
-    return typer.Exit(code)
-
-
-@contextlib.contextmanager
-def bad_input() -> Iterator[None]:
-    """Map every input error to a clear message and exit code 2 (before any run starts)."""
-    from experiments.compare import ExperimentError
-    from experiments.execution import ExecutionError
-    from experiments.scenario_files import ScenarioError
-    from experiments.store import StoreError
-    from model.data_loading import DataValidationError
-
-    try:
-        yield
-    except (ScenarioError, DataValidationError, ExperimentError, StoreError, ExecutionError) as e:
-        raise fail(str(e)) from None
-
+if TYPE_CHECKING:
+    from sfbsim.experiments.compare import Arm, Experiment
+    from sfbsim.model.data_loading import BundledData
 
 # --- shared options -------------------------------------------------------------------------
 YearsOption = Annotated[
@@ -78,15 +50,10 @@ SchedulerOption = Annotated[
     str | None,
     typer.Option(help="Run on an existing Dask distributed cluster, e.g. tcp://HOST:8786."),
 ]
-DataOption = Annotated[
-    Path | None,
-    typer.Option(help="Folder with your own tables of the bundled shape; default: bundled data."),
-]
 ResumeOption = Annotated[
     bool,
     typer.Option(help="Continue the experiment already in --out; finished runs are kept."),
 ]
-QuietOption = Annotated[bool, typer.Option(help="No progress bar or table.")]
 
 
 def progress_bar(quiet: bool) -> Progress:
@@ -119,16 +86,11 @@ class Bar:
         self.progress.advance(self.task)
 
 
-def _load_data(data: Path | None):
-    from model.data_loading import load_data
-
-    return load_data(data)
-
-
 def _interrupted(out: Path) -> typer.Exit:
     errors.print(
         f"interrupted: every finished replication is stored in {out}; continue with the same "
         "command and --resume",
+        markup=False,
         highlight=False,
     )
     return typer.Exit(130)
@@ -199,8 +161,9 @@ def compare(
     Writes OUT/comparison.csv (one row per reform × outcome: means, the mean difference and
     its 95 % confidence interval) and stores every replication in OUT/results.duckdb.
     """
-    from experiments import compare as cmp
-    from experiments.outcomes import OUTCOMES, ledger
+    from sfbsim.experiments import compare as cmp
+    from sfbsim.experiments.outcomes import OUTCOMES
+    from sfbsim.model.data_loading import load_data
 
     n_reps = _parse_reps(reps)
     groups = _parse_by(by)
@@ -208,17 +171,13 @@ def compare(
         raise fail(f"--target-outcome {target_outcome!r}: allowed: {', '.join(OUTCOMES)}")
     if target <= 0:
         raise fail("--target must be above 0 (e.g. 0.05 for 5 % of the baseline mean)")
-    if target_outcome in ("municipal_cost", "state_cost") and ledger() is None:
-        raise fail(f"--target-outcome {target_outcome}: cost outcomes need model.ledger")
     with bad_input():
-        bundled = _load_data(data)
+        bundled = load_data(data)
         base = cmp.load_arm(baseline, bundled, "baseline", years)
         arms = [base]
         for reform in reforms:
             arm = cmp.load_arm(reform, bundled, "reform", None)
-            arm.scenario = cmp.with_run(
-                arm.scenario.model_copy(update={"run": base.scenario.run}), seed=None
-            )
+            arm.scenario = arm.scenario.model_copy(update={"run": base.scenario.run})
             arm.param_hash = cmp.scenario_hash(arm.scenario)
             arms.append(arm)
         base_seed = base.scenario.run.seed if seed is None else seed
@@ -262,18 +221,17 @@ def compare(
             print_comparison(table)
         if reps == "auto":
             _say_auto(auto, target_outcome, target, max_reps)
-        console.print(f"Comparison written to [bold]{out / 'comparison.csv'}[/]")
+        say("Comparison written to ", (str(out / "comparison.csv"), "bold"))
     finally:
         experiment.close()
 
 
 def execute(experiment, workers, scheduler, quiet: bool, out: Path, label: str, body) -> None:
     """Start the executor, run ``body(executor, bar)`` under a progress bar, handle Ctrl-C."""
-    from experiments.execution import Executor
+    from sfbsim.experiments.execution import Executor
 
     with bad_input():
         executor = Executor(workers, scheduler, experiment.data_dir).__enter__()
-    _note_costs(quiet)
     try:
         with progress_bar(quiet) as progress:
             body(executor, Bar(progress, f"{label} ({executor.description})"))
@@ -284,13 +242,6 @@ def execute(experiment, workers, scheduler, quiet: bool, out: Path, label: str, 
         executor.__exit__(type(error), error, None)
         raise
     executor.__exit__(None, None, None)
-
-
-def _note_costs(quiet: bool) -> None:
-    from experiments.outcomes import COST_NOTE, ledger
-
-    if ledger() is None and not quiet:
-        errors.print(f"note: {COST_NOTE}", highlight=False)
 
 
 def _say_auto(auto, outcome: str, target: float, max_reps: int) -> None:
@@ -362,9 +313,10 @@ LeverOption = Annotated[
 
 
 def _baseline_arm(baseline: str, data: Path | None, years: int | None):
-    from experiments import compare as cmp
+    from sfbsim.experiments import compare as cmp
+    from sfbsim.model.data_loading import load_data
 
-    bundled = _load_data(data)
+    bundled = load_data(data)
     return bundled, cmp.load_arm(baseline, bundled, "baseline", years)
 
 
@@ -381,8 +333,8 @@ def _open_point_experiment(
 ) -> Experiment:
     """Open (or resume) an experiment of the baseline and one arm per lever point: national
     outcomes only, seeds from the baseline unless ``seed`` is given."""
-    from experiments import compare as cmp
-    from experiments import sweep as sw
+    from sfbsim.experiments import compare as cmp
+    from sfbsim.experiments import sweep as sw
 
     run = base.scenario.run
     return cmp.open_experiment(
@@ -409,7 +361,7 @@ def _replicate_all(
     label: str,
 ) -> None:
     """Run ``reps`` replications of every arm (those already stored are skipped)."""
-    from experiments import compare as cmp
+    from sfbsim.experiments import compare as cmp
 
     def body(executor, bar):
         cmp.run_replications(experiment, executor, experiment.seeds(reps), bar.start, bar.done)
@@ -441,9 +393,9 @@ def sweep(
     Writes OUT/sweep.csv: one row per point × outcome with the lever values, the point's mean,
     and its difference from the baseline with a 95 % CI (when --reps is 2 or more).
     """
-    from experiments import compare as cmp
-    from experiments import sweep as sw
-    from experiments.outcomes import OUTCOMES
+    from sfbsim.experiments import compare as cmp
+    from sfbsim.experiments import sweep as sw
+    from sfbsim.experiments.outcomes import OUTCOMES
 
     if design not in ("grid", "lhs"):
         raise fail(f"--design {design!r}: allowed: grid, lhs")
@@ -480,7 +432,7 @@ def sweep(
                 ]
             )
             print_comparison(shown, title="Sweep point − baseline")
-        console.print(f"Sweep of {len(points)} points written to [bold]{out / 'sweep.csv'}[/]")
+        say(f"Sweep of {len(points)} points written to ", (str(out / "sweep.csv"), "bold"))
     finally:
         experiment.close()
 
@@ -516,9 +468,9 @@ def sensitivity(
 
     Every point uses the same seeds (common random numbers). Writes OUT/sensitivity.csv.
     """
-    from experiments import compare as cmp
-    from experiments import sweep as sw
-    from experiments.outcomes import OUTCOMES
+    from sfbsim.experiments import compare as cmp
+    from sfbsim.experiments import sweep as sw
+    from sfbsim.experiments.outcomes import OUTCOMES
 
     outcomes = outcome or ["admissions"]
     if method not in ("sobol", "morris"):
@@ -563,7 +515,7 @@ def sensitivity(
             for row in table.itertuples(index=False):
                 shown.add_row(*[v if isinstance(v, str) else _fmt(v) for v in row])
             console.print(shown)
-        console.print(f"Indices written to [bold]{out / 'sensitivity.csv'}[/]")
+        say("Indices written to ", (str(out / "sensitivity.csv"), "bold"))
     finally:
         experiment.close()
 
@@ -582,7 +534,7 @@ def results(
     ] = None,
 ) -> None:
     """List the experiments stored under PATH, or export one to Parquet or CSV."""
-    from experiments.store import Store, StoreError, find_databases
+    from sfbsim.experiments.store import Store, StoreError, find_databases
 
     if format not in ("parquet", "csv"):
         raise fail(f"--format {format!r}: allowed: parquet, csv")
@@ -600,7 +552,7 @@ def results(
                 except StoreError as error:
                     raise fail(str(error)) from None
                 for file in files:
-                    console.print(f"wrote {file}")
+                    say(f"wrote {file}")
                 return
             frame.insert(0, "folder", str(db.parent))
             listing.append(frame)
@@ -633,24 +585,11 @@ def report(
     ] = None,
 ) -> None:
     """Write one self-contained HTML report of the comparison stored in FOLDER."""
-    from experiments.report import write_report
+    from sfbsim.experiments.report import write_report
 
     with bad_input():
         target = write_report(folder, out)
-    console.print(f"Report written to [bold]{target}[/]")
-
-
-def register(main_app: typer.Typer) -> None:
-    """Add these commands to the main sfbsim app."""
-    for command in COMMANDS:
-        main_app.command()(command)
-
-
-@app.callback()
-def _experiments() -> None:
-    """sfbsim policy experiments."""
+    say("Report written to ", (str(target), "bold"))
 
 
 COMMANDS = [compare, sweep, sensitivity, results, report]
-for _command in COMMANDS:
-    app.command()(_command)

@@ -1,0 +1,5 @@
+"""``python -m sfbsim``: the command line."""
+
+from sfbsim.cli import main
+
+main()

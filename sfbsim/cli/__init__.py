@@ -1,0 +1,40 @@
+"""The ``sfbsim`` command line: one Typer app, one module per group of commands.
+
+``run`` (sfbsim.cli.run), ``compare``, ``sweep``, ``sensitivity``, ``results`` and ``report``
+(sfbsim.cli.experiments), ``calibrate`` (sfbsim.cli.calibrate) and ``app`` (sfbsim.cli.serve).
+Heavy modules (the model, pandas, the app) are imported inside the commands, so ``--help``
+answers at once.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from sfbsim.cli import calibrate, experiments, run, serve
+
+app = typer.Typer(
+    help="sfbsim: simulate municipal referrals to centres for parents and children "
+    "(sentre for foreldre og barn) through Bufetat's intake, and test policy levers.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+@app.callback()
+def sfbsim() -> None:
+    """Simulate referrals to centres for parents and children and compare policy levers.
+
+    Start with `sfbsim run` (the baseline); see `sfbsim COMMAND --help` for each command.
+    """
+
+
+app.command()(run.run)
+for _command in experiments.COMMANDS:
+    app.command()(_command)
+app.command()(calibrate.calibrate)
+app.command("app")(serve.app_command)
+
+
+def main() -> None:
+    """Entry point of the ``sfbsim`` command."""
+    app()

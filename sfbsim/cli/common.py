@@ -1,0 +1,81 @@
+"""What every command of the CLI shares: the consoles, error printing, and the common options.
+
+Errors are printed as plain text (user text is never read as rich markup: a key, value, file
+name or CSV cell holding ``[/]`` is printed as it is), and every input error exits with code 2.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+console = Console()
+"""Standard output: tables, progress and results."""
+errors = Console(stderr=True)
+"""Standard error: error messages and notes."""
+
+INPUT_ERROR = 2
+"""Exit code of every input error (a bad value, file, folder or option)."""
+
+
+def fail(message: str, code: int = INPUT_ERROR) -> typer.Exit:
+    """Print an error to stderr (as plain text) and give the exit to raise."""
+    errors.print(Text.assemble(("error: ", "bold red"), str(message)), soft_wrap=True)
+    return typer.Exit(code)
+
+
+def note(message: str) -> None:
+    """Print a note to stderr (as plain text)."""
+    errors.print(Text.assemble(("note: ", "bold"), str(message)), soft_wrap=True)
+
+
+def say(*parts: str | tuple[str, str]) -> None:
+    """Print a line to stdout; plain strings are text, ``(text, style)`` pairs are styled."""
+    console.print(Text.assemble(*parts), soft_wrap=True)
+
+
+def input_errors() -> tuple[type[BaseException], ...]:
+    """Every exception type that means bad input (imported here, not at start-up)."""
+    from sfbsim.experiments.compare import ExperimentError
+    from sfbsim.experiments.execution import ExecutionError
+    from sfbsim.experiments.scenario_files import ScenarioError
+    from sfbsim.experiments.store import StoreError
+    from sfbsim.model.data_loading import DataValidationError
+
+    return (ScenarioError, DataValidationError, ExperimentError, StoreError, ExecutionError)
+
+
+@contextlib.contextmanager
+def bad_input() -> Iterator[None]:
+    """Turn every input error into a clear message and exit code 2."""
+    kinds = input_errors()
+    try:
+        yield
+    except kinds as error:
+        raise fail(str(error)) from None
+
+
+# --- options shared by several commands -----------------------------------------------------
+ScenarioOption = Annotated[
+    str,
+    typer.Option(
+        "--scenario",
+        "-s",
+        help="Scenario TOML file, or the name of a shipped scenario (e.g. baseline).",
+    ),
+]
+DataOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data",
+        help="Folder with your own tables of the bundled shape (municipalities.csv, "
+        "centres.csv, ...); default: the bundled data.",
+    ),
+]
+QuietOption = Annotated[bool, typer.Option(help="No progress bar or table.")]
