@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import mesa
 
+from sfbsim.agents.family import HOME_CENTRE, RESIDENTIAL, Option
+
 if TYPE_CHECKING:
     from sfbsim.agents.family import Family
     from sfbsim.model.calendar import CentreCalendar
@@ -89,6 +91,51 @@ class Centre(mesa.Agent):
         if self.region == "oslo":
             return "øst"
         return self.region
+
+    # --- bookings ---------------------------------------------------------------------------
+    def book_stay(
+        self, family: Family, start: int, unit: int, option: Option = RESIDENTIAL
+    ) -> None:
+        """Book ``unit`` for a consenting family from ``start``: its length is the family's
+        (presence days), its end follows the centre's open days, and each closure break on the
+        way adds drop-out risk (``Family.dropout_day``)."""
+        days = family.assessment_days(option)
+        end = self.book_unit(unit, family, start, days)
+        travel = self.model.travel_hours(family.municipality, self)
+        breaks = self.calendar.breaks_between(start, end)
+        family.unit = unit
+        family.book(option, self, start, end, family.dropout_day(start, end, breaks, travel))
+
+    def book_home_assessment(self, family: Family, start: int, slot: int) -> None:
+        """Book staff for a home-based assessment (no consent needed), ``slot`` from ``start``."""
+        days = family.assessment_days(HOME_CENTRE)
+        end = self.book_home(slot, start, days)
+        family.book(HOME_CENTRE, self, start, end, None)
+
+    def admit(self, family: Family) -> None:
+        """A booked assessment starts: the family moves in (or staff start visiting it)."""
+        model = self.model
+        if family.option is HOME_CENTRE:
+            model.home_clients[self.index] += 1
+            model.home_clients_total += 1
+        else:
+            model.residents[self.index] += 1
+            model.residents_total += 1
+            model.resident_children[family.municipality.index] += family.children
+
+    def discharge(self, family: Family, early: bool) -> None:
+        """An assessment ends today; a stay left ``early`` frees its unit at once."""
+        model = self.model
+        if family.option is HOME_CENTRE:
+            model.home_clients[self.index] -= 1
+            model.home_clients_total -= 1
+            return
+        if early and family.unit is not None:
+            self.release_unit(family.unit, family, model.today)
+        model.residents[self.index] -= 1
+        model.residents_total -= 1
+        model.resident_children[family.municipality.index] -= family.children
+        model.recorder.stay(family, family.start_day, model.today)
 
     # --- residential units ------------------------------------------------------------------
     def earliest_residential_start(self, earliest: int) -> tuple[int, int] | None:

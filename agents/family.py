@@ -57,6 +57,8 @@ RESIDENTIAL, HOME_CENTRE, OWN, EMERGENCY, DIRECT_PURCHASE = (
     Option.DIRECT_PURCHASE,
 )
 STATUS_NAMES = [status.name.lower() for status in Status]
+CENTRE_OPTIONS = (RESIDENTIAL, HOME_CENTRE, DIRECT_PURCHASE)
+"""Options whose start is an admission to a centre (residential, home-based, bought)."""
 
 
 def logistic(x: float) -> float:
@@ -159,6 +161,32 @@ class Family(mesa.Agent):
         """Whether the parents consent to a residential stay (their own consent draw)."""
         return self.draw("consent") < self.consent_probability(travel_hours, breaks_per_month)
 
+    def accepts_stay_at(self, centre: Centre) -> bool:
+        """The parents' answer to the offer of a residential stay at ``centre``; a refusal is
+        recorded (the caller decides what happens next)."""
+        travel = self.model.travel_hours(self.municipality, centre)
+        if self.consents_to_residential(travel, centre.calendar.breaks_per_month):
+            return True
+        self.consent_refused = True
+        self.model.recorder.consent_refusal(self)
+        return False
+
+    def assessment_days(self, option: Option) -> int:
+        """The length of the family's assessment of this kind (its own duration draw):
+        presence days of a residential stay, calendar days of an assessment at home."""
+        p = self.model.parameters
+        if option is RESIDENTIAL or option is DIRECT_PURCHASE:
+            median = p.residential_days_median
+            if self.model.levers.guidance_stays:
+                median *= p.guidance_stay_factor  # assessment combined with guidance runs longer
+            low, high = p.residential_days_min, p.residential_days_max
+        else:
+            median = (
+                p.home_centre_days_median if option is HOME_CENTRE else p.own_assessment_days_median
+            )
+            low, high = p.home_assessment_days_min, p.home_assessment_days_max
+        return lognormal_days(self.draw("duration"), median, p.duration_sigma, low, high)
+
     def dropout_probability(self, breaks: int, travel_hours: float) -> float:
         """Probability of leaving a stay that has ``breaks`` closure breaks."""
         p = self.model.parameters
@@ -172,18 +200,67 @@ class Family(mesa.Agent):
             return None
         return start + 1 + int(self.draw("dropout") * max(end - start - 1, 1))
 
-    # --- life-cycle events (scheduled by the intake, the centre or the municipality) ----------
-    def begin_assessment(self) -> None:
-        """The assessment starts today."""
-        self.model.family_starts(self)
+    # --- life cycle ---------------------------------------------------------------------------
+    def book(
+        self,
+        option: Option,
+        centre: Centre | None,
+        start: int,
+        end: int,
+        dropout_day: int | None,
+    ) -> None:
+        """An assessment is booked: its start and its end (or drop-out) go into the model's
+        calendar of due work; the municipality learns the wait for a place at a centre."""
+        model = self.model
+        self.option = option
+        self.centre = centre
+        self.start_day = start
+        self.end_day = dropout_day if dropout_day is not None else end
+        if option is RESIDENTIAL or option is HOME_CENTRE:
+            self.municipality.learn_wait(option, start - self.arrival_day)
+        if start <= model.today:
+            self.start_assessment()
+        else:
+            model.on_day(start, self.start_assessment)
+        model.on_day(self.end_day, self.drop_out if dropout_day is not None else self.complete)
 
-    def complete_assessment(self) -> None:
-        """The assessment ends today; the municipality decides."""
+    def start_assessment(self) -> None:
+        """The assessment starts today: at a centre it is an admission."""
+        counts = self.model.status_counts
+        counts[WAITING] -= 1
+        counts[IN_ASSESSMENT] += 1
+        self.status = IN_ASSESSMENT
+        if self.centre is not None:
+            self.centre.admit(self)
+            self.model.recorder.admission(self)
+
+    def complete(self) -> None:
+        """The assessment ends today as planned; the municipality decides."""
         self.municipality.decide_after_assessment(self)
-        self.model.family_finishes(self, FINISHED)
+        self.finish(FINISHED)
 
     def drop_out(self) -> None:
-        """The family leaves the stay today."""
-        if self.centre is not None and self.unit is not None:
-            self.centre.release_unit(self.unit, self, self.model.today)
-        self.model.family_finishes(self, DROPPED_OUT)
+        """The family leaves the stay early today."""
+        self.finish(DROPPED_OUT)
+
+    def finish(self, status: Status) -> None:
+        """The family's path ends today (assessed, dropped out, or placed in an emergency): it
+        leaves the centre, is recorded, and leaves the model."""
+        counts = self.model.status_counts
+        counts[self.status] -= 1
+        counts[status] += 1
+        self.status = status
+        recorder = self.model.recorder
+        if status is DROPPED_OUT:
+            recorder.dropout(self)
+        if self.centre is not None:
+            self.centre.discharge(self, early=status is DROPPED_OUT)
+        if self.decision is not None:
+            recorder.decision(self)
+        recorder.family_done(self)
+        self.remove()
+
+
+def lognormal_days(z: float, median: float, sigma: float, low: int, high: int) -> int:
+    """A log-normal length in days from a standard-normal score ``z``, clipped to [low, high]."""
+    return int(min(max(round(median * math.exp(sigma * z)), low), high))

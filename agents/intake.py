@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import mesa
+
 from sfbsim.agents.family import HOME_CENTRE, RESIDENTIAL, Option
 
 if TYPE_CHECKING:
     from sfbsim.agents.centre import Centre
     from sfbsim.agents.family import Family
+    from sfbsim.agents.municipality import Municipality
     from sfbsim.model.model import SfbModel
 
 
@@ -51,12 +53,39 @@ class Intake(mesa.Agent):
             self.allocate(family, option)
 
     # --- allocation -------------------------------------------------------------------------
+    def reachable_centres(
+        self, municipality: Municipality, option: Option, beyond: bool
+    ) -> list[Centre]:
+        """Centres this intake may ever use for a family of ``municipality``, nearest first:
+        its own centres, or (``beyond``) other regions' centres within
+        ``cross_region_max_hours`` (never Oslo's municipal centre). Home-based work needs the
+        centre's staff within ``max_home_travel_hours``. Capacity and opening are checked on
+        the day (``candidate_centres``)."""
+        model = self.model
+        p = model.parameters
+        found = []
+        for centre in model.centres:
+            hours = model.travel_hours(municipality, centre)
+            own = centre.serves_intake == self.region
+            if own == beyond:
+                continue
+            if option is HOME_CENTRE:
+                usable = hours <= p.max_home_travel_hours
+            else:
+                usable = not beyond or (
+                    hours <= p.cross_region_max_hours and centre.operator != "oslo_municipal"
+                )
+            if usable:
+                found.append((hours, centre.index, centre))
+        return [c for _, _, c in sorted(found, key=lambda t: (t[0], t[1]))]
+
     def candidate_centres(self, family: Family, option: Option, beyond: bool) -> list[Centre]:
-        """Active centres to try, nearest first: this intake's own, or those beyond it."""
+        """Centres to try today, nearest first: reachable, with capacity of the kind asked for,
+        and open for new stays."""
         key = (family.municipality.index, option, beyond)
         cached = self._candidates.get(key)
         if cached is None:
-            cached = self.model.candidate_centres(self.region, family.municipality, option, beyond)
+            cached = self.reachable_centres(family.municipality, option, beyond)
             self._candidates[key] = cached
         today = self.model.today
         if option is RESIDENTIAL:
@@ -75,7 +104,7 @@ class Intake(mesa.Agent):
             place = self.earliest_place(family, option, earliest)
         if place is None:
             family.intake_refused = True
-            self.model.tally(family, "intake_refusals")
+            self.model.recorder.intake_refusal(family)
             family.municipality.after_intake_refusal(family, option)
             return
         centre, start, slot = place
@@ -116,17 +145,13 @@ class Intake(mesa.Agent):
 
     # --- after allocation -------------------------------------------------------------------
     def offer_residential(self, family: Family, centre: Centre, start: int, unit: int) -> None:
-        """Offer a residential place; the parents consent or refuse."""
-        travel = self.model.travel_hours(family.municipality, centre)
-        if not family.consents_to_residential(travel, centre.calendar.breaks_per_month):
-            family.consent_refused = True
-            self.model.tally(family, "consent_refusals")
+        """Offer a residential place; the parents accept it or refuse (then the municipality
+        chooses among the rest)."""
+        if family.accepts_stay_at(centre):
+            centre.book_stay(family, start, unit)
+        else:
             family.municipality.after_consent_refusal(family)
-            return
-        self.model.book_residential(family, centre, start, unit)
 
     def start_home_based(self, family: Family, centre: Centre, start: int, slot: int) -> None:
         """Book centre staff for a home-based assessment (no consent needed)."""
-        days = self.model.assessment_days(family, "home_centre_days_median")
-        end = centre.book_home(slot, start, days)
-        self.model.schedule_assessment(family, centre, HOME_CENTRE, start, end, None)
+        centre.book_home_assessment(family, start, slot)

@@ -6,9 +6,12 @@ import math
 from typing import TYPE_CHECKING
 
 import mesa
+
 from sfbsim.agents.family import (
+    CENTRE_OPTIONS,
     DIRECT_PURCHASE,
     EMERGENCY,
+    FINISHED,
     HOME_CENTRE,
     OWN,
     RESIDENTIAL,
@@ -16,11 +19,11 @@ from sfbsim.agents.family import (
     Family,
     Option,
 )
+from sfbsim.model.prices import high_risk_multiplier
 
 if TYPE_CHECKING:
     from sfbsim.model.model import SfbModel
 
-CENTRE_OPTIONS = (Option.RESIDENTIAL, Option.HOME_CENTRE, Option.DIRECT_PURCHASE)
 FIRST_CHOICE = (Option.RESIDENTIAL, Option.HOME_CENTRE, Option.OWN, Option.EMERGENCY)
 AFTER_RESIDENTIAL_REFUSAL = (Option.DIRECT_PURCHASE, Option.OWN, Option.EMERGENCY)
 AFTER_HOME_REFUSAL = (Option.OWN, Option.EMERGENCY)
@@ -93,11 +96,11 @@ class Municipality(mesa.Agent):
         model = self.model
         p = model.parameters
         levers = model.levers
-        option_costs = model.option_costs()
+        option_costs = model.prices.option_costs(model.current_year, levers)
         severity = family.severity
-        sats = family.sats
-        if severity >= p.high_risk_severity:
-            sats *= levers.copay_multiplier_high_risk  # scales co-payments only
+        sats = family.sats * high_risk_multiplier(
+            severity, levers, p.high_risk_severity
+        )  # scales co-payments only
         wait_weight = (
             p.beta_wait_per_30_days + family.urgent * p.beta_urgent_wait_per_30_days
         ) / 30
@@ -163,19 +166,58 @@ class Municipality(mesa.Agent):
         """Refer, assess, place or buy, as chosen."""
         family.option = option
         family.options_tried += (option,)
-        model = self.model
-        if option is RESIDENTIAL:
-            model.tally(family, "referrals_residential")
-            model.intake_for(self).receive(family, option)
-        elif option is HOME_CENTRE:
-            model.tally(family, "referrals_home")
-            model.intake_for(self).receive(family, option)
+        if option is RESIDENTIAL or option is HOME_CENTRE:
+            self.refer(family, option)
         elif option is OWN:
-            model.start_own_assessment(family)
+            self.start_own_assessment(family)
         elif option is EMERGENCY:
-            model.place_in_emergency(family)
-        elif not model.buy_place_directly(family):
+            self.place_in_emergency(family)
+        elif not self.buy_place_directly(family):
             self.act_on(family, self.choose(family, (OWN, EMERGENCY)))
+
+    def refer(self, family: Family, option: Option) -> None:
+        """Apply to Bufetat's intake (Oslo: its own intake) for a centre assessment."""
+        self.model.recorder.referral(family, option)
+        self.model.intake_for(self).receive(family, option)
+
+    def start_own_assessment(self, family: Family) -> None:
+        """Assess at home with the service's own staff, starting today."""
+        self.model.recorder.own_assessment(family)
+        today = self.model.today
+        family.book(OWN, None, today, today + family.assessment_days(OWN), None)
+
+    def place_in_emergency(self, family: Family) -> None:
+        """An emergency foster home now, instead of waiting for an assessment."""
+        self.model.recorder.emergency_placement(family)
+        family.decision = Decision.EMERGENCY_FOSTER_HOME
+        family.start_day = family.end_day = self.model.today
+        family.finish(FINISHED)
+
+    def buy_place_directly(self, family: Family) -> bool:
+        """After a Bufetat refusal: buy a residential place from a non-profit centre at full
+        cost, the nearest that can start in time; False if none can or the parents refuse."""
+        model = self.model
+        today = model.today
+        earliest = today + model.parameters.start_lead_days
+        latest = family.deadline_day - model.parameters.min_days_before_deadline
+        candidates = sorted(
+            (
+                c
+                for c in model.centres
+                if c.operator == "ideell" and c.residential_units and c.accepts_families(today)
+            ),
+            key=lambda c: (model.travel_hours(self, c), c.index),
+        )
+        for centre in candidates:
+            found = centre.earliest_residential_start(earliest)
+            if found is None or found[0] > latest:
+                continue
+            if not family.accepts_stay_at(centre):
+                return False
+            model.recorder.direct_purchase(family)
+            centre.book_stay(family, found[0], found[1], DIRECT_PURCHASE)
+            return True
+        return False
 
     def after_intake_refusal(self, family: Family, option: Option) -> None:
         """Bufetat refused: learn the lesson and choose again."""

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 from sfbsim.model.data_loading import BundledData, load_data
 from sfbsim.model.parameters import CALIBRATED_FILE, PRIOR_DEFAULTS, Parameters, Scenario
 

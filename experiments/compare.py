@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
+
 from sfbsim.experiments.execution import Executor, Result, Task
 from sfbsim.experiments.outcomes import OUTCOMES
 from sfbsim.experiments.store import DB_NAME, Store

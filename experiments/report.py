@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 from sfbsim.experiments.compare import Arm, Experiment, paired_table
 from sfbsim.experiments.outcomes import OUTCOMES
 from sfbsim.experiments.store import Store, StoreError
@@ -166,6 +167,7 @@ def _group_plots(table: pd.DataFrame, scope: str) -> str:
 def _maps(experiment: Experiment, seeds: list[int]) -> list[tuple[str, str]]:
     import matplotlib.pyplot as plt
     from matplotlib.colors import TwoSlopeNorm
+
     from sfbsim.model.data_loading import load_data
 
     mun = experiment.store.municipality(experiment.experiment_id, seeds)

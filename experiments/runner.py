@@ -16,6 +16,7 @@ from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
+
 from sfbsim.model.data_loading import BundledData
 from sfbsim.model.ledger import ledger_tables
 from sfbsim.model.model import SfbModel

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+
 from sfbsim.model.data_loading import BundledData
 from sfbsim.model.parameters import CentreOverride, Levers, Scenario
 from sfbsim.model.reforms import check_overlaps

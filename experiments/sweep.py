@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from pydantic import ValidationError
+
 from sfbsim.experiments.compare import Arm, ExperimentError, scenario_hash
 from sfbsim.model.parameters import Levers, Parameters, Scenario
 

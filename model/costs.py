@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
+
 from sfbsim.model.sources import ASSUME, MENON, sourced, sources_of
 
 RECON = "Menon 2025 (reconstructed)"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
 from sfbsim.model.travel import TRAVEL_COLUMNS, travel_matrix
 
 DEFAULT_DATA_DIR: Path = Path(__file__).resolve().parent / "data"

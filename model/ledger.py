@@ -26,8 +26,11 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
+
 from sfbsim.model.costs import Costs
 from sfbsim.model.parameters import Change, Levers, Scenario
+from sfbsim.model.prices import CENTRE_MEASURE, copay_per_month, high_risk_multiplier
+from sfbsim.model.reforms import LeverTimeline
 
 if TYPE_CHECKING:
     from sfbsim.model.data_loading import BundledData
@@ -325,35 +328,9 @@ MONEY_COLUMNS: tuple[str, ...] = (
     "societal_cost",
 )
 
-_COPAY_MEASURE = {"residential": "centre_residential", "home_centre": "centre_home_based"}
-_COPAY_LEVERS = (
-    "copay_multiplier",
-    "copay_multiplier_residential",
-    "copay_multiplier_home",
-    "copay_multiplier_high_risk",
-    "full_municipal_financing",
-)
-
 
 def _dates(column: pd.Series) -> pd.Series:
     return pd.to_datetime(column.replace("", None), errors="coerce", format="%Y-%m-%d")
-
-
-def _lever_values(
-    levers: Levers, changes: Sequence[Change], dates: pd.Series
-) -> dict[str, np.ndarray]:
-    """Co-payment levers in force on each date (scenario levers, then dated changes)."""
-    out = {name: np.full(len(dates), getattr(levers, name), dtype=object) for name in _COPAY_LEVERS}
-    for change in changes:
-        if change.centre is not None or change.lever not in _COPAY_LEVERS:
-            continue
-        mask = dates.notna().to_numpy()
-        if change.start is not None:
-            mask &= (dates >= pd.Timestamp(change.start)).to_numpy()
-        if change.end is not None:
-            mask &= (dates < pd.Timestamp(change.end)).to_numpy()
-        out[change.lever][mask] = change.value
-    return out
 
 
 def family_ledger(
@@ -390,46 +367,39 @@ def family_ledger(
     year = np.where(started, start.dt.year.fillna(0), arrival.dt.year.fillna(0)).astype(int)
     months = np.where(started, (end - start).dt.days.fillna(0).to_numpy() / MONTH_DAYS, 0.0)
     units = sats(f["parents"].to_numpy(float), f["children"].to_numpy(float))
-    lever = _lever_values(levers, changes, start.where(started, arrival))
-    high_risk = f["severity"].to_numpy(float) >= high_risk_severity
+    on_date = start.where(started, arrival).dt.date.tolist()
+    timeline = LeverTimeline.by_date(levers, list(changes))
+    severity = f["severity"].to_numpy(float).tolist()
 
     full = np.zeros(n)
     mun_copay = np.zeros(n)
     own = np.zeros(n)
     direct = np.zeros(n)
     # Python lists for the loop: indexing numpy arrays one element at a time is slow
-    lever_at = {name: values.tolist() for name, values in lever.items()}
     rows = zip(
         option.tolist(),
         started.tolist(),
         year.tolist(),
         months.tolist(),
         units.tolist(),
-        high_risk.tolist(),
         strict=True,
     )
-    for i, (kind, has_started, start_year, n_months, sats_units, risky) in enumerate(rows):
+    for i, (kind, has_started, start_year, n_months, sats_units) in enumerate(rows):
         if not has_started or kind not in ("residential", "home_centre", "own", "direct_purchase"):
             continue
+        in_force = timeline.levers_on_date(on_date[i])
         rate = 0.0
-        if kind in _COPAY_MEASURE:
-            rate = copay(start_year, _COPAY_MEASURE[kind]) * float(lever_at["copay_multiplier"][i])
-            rate *= float(
-                lever_at[
-                    "copay_multiplier_residential"
-                    if kind == "residential"
-                    else "copay_multiplier_home"
-                ][i]
-            )
-            if risky:
-                rate *= float(lever_at["copay_multiplier_high_risk"][i])
+        if kind in CENTRE_MEASURE:
+            measure = CENTRE_MEASURE[kind]
+            rate = copay_per_month(copay(start_year, measure), measure, in_force)
+            rate *= high_risk_multiplier(severity[i], in_force, high_risk_severity)
         total, municipal = assessment_cost(
             kind,
             costs,
             months=None if kind == "own" else n_months,
             sats_units=float(sats_units),
             copay_per_month=rate,
-            full_municipal_financing=bool(lever_at["full_municipal_financing"][i]),
+            full_municipal_financing=in_force.full_municipal_financing,
         )
         full[i] = total
         if kind == "own":

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sfbsim.agents.family import STATUS_NAMES, Option
+
+from sfbsim.agents.family import CENTRE_OPTIONS, STATUS_NAMES, Decision, Option
 
 if TYPE_CHECKING:
     from sfbsim.agents.family import Family
@@ -53,6 +54,20 @@ times the family's children; ``children_present_dec31`` children in a residentia
 31 December."""
 
 METRIC_INDEX = {name: i for i, name in enumerate(METRICS)}
+N_METRICS = len(METRICS)
+CASES, OWN_ASSESSMENTS, EMERGENCY_PLACEMENTS, DIRECT_PURCHASES = (
+    METRIC_INDEX[name]
+    for name in ("cases", "own_assessments", "emergency_placements", "direct_purchases")
+)
+INTAKE_REFUSALS, CONSENT_REFUSALS, DROPOUTS, ADMISSIONS = (
+    METRIC_INDEX[name] for name in ("intake_refusals", "consent_refusals", "dropouts", "admissions")
+)
+REFERRAL_METRIC = {
+    Option.RESIDENTIAL: METRIC_INDEX["referrals_residential"],
+    Option.HOME_CENTRE: METRIC_INDEX["referrals_home"],
+}
+ADMISSION_METRIC = {option: METRIC_INDEX[f"admissions_{option}"] for option in CENTRE_OPTIONS}
+DECISION_METRIC = {decision: METRIC_INDEX[f"decision_{decision}"] for decision in Decision}
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "cases",
     "referrals_residential",
@@ -112,6 +127,7 @@ class Recorder:
         self.waits: list[tuple[int, int, str, int, int]] = []
         self.families: list[tuple] = []
         self._finalised = False
+        self._row_base = 0
 
     @property
     def counts(self) -> np.ndarray:
@@ -123,15 +139,66 @@ class Recorder:
         _, n_mun, n_metrics = self._shape
         return (year_offset * n_mun + municipality) * n_metrics + METRIC_INDEX[metric]
 
-    # --- during the run ---------------------------------------------------------------------
+    # --- during the run: one named method per event ----------------------------------------
+    def new_year(self, year: int) -> None:
+        """From today, events count in ``year``."""
+        self._row_base = (year - self.model.start_year) * self._shape[1]
+
+    def _count(self, family: Family, metric: int, amount: float = 1.0) -> None:
+        """Add to a count of the current year for the family's municipality."""
+        self.tallies[(self._row_base + family.municipality.index) * N_METRICS + metric] += amount
+
+    def case(self, family: Family) -> None:
+        """A serious-concern case arrives."""
+        self._count(family, CASES)
+
+    def referral(self, family: Family, option: Option) -> None:
+        """The municipality refers the family to Bufetat's intake."""
+        self._count(family, REFERRAL_METRIC[option])
+
+    def own_assessment(self, family: Family) -> None:
+        """The municipality assesses the family with its own staff."""
+        self._count(family, OWN_ASSESSMENTS)
+
+    def emergency_placement(self, family: Family) -> None:
+        """The municipality places the child in an emergency foster home."""
+        self._count(family, EMERGENCY_PLACEMENTS)
+
+    def direct_purchase(self, family: Family) -> None:
+        """The municipality buys a residential place from a non-profit centre."""
+        self._count(family, DIRECT_PURCHASES)
+
+    def intake_refusal(self, family: Family) -> None:
+        """Bufetat's intake refuses a referral."""
+        self._count(family, INTAKE_REFUSALS)
+
+    def consent_refusal(self, family: Family) -> None:
+        """The parents refuse a residential stay."""
+        self._count(family, CONSENT_REFUSALS)
+
+    def dropout(self, family: Family) -> None:
+        """The family leaves a stay early."""
+        self._count(family, DROPOUTS)
+
+    def decision(self, family: Family) -> None:
+        """The municipality's decision after the assessment (or the emergency placement)."""
+        self._count(family, DECISION_METRIC[family.decision])
+
     def admission(self, family: Family) -> None:
-        """A centre assessment starts: keep its wait (days from referral to start)."""
+        """A centre assessment starts: count it and keep its wait (days from referral)."""
+        self._count(family, ADMISSIONS)
+        self._count(family, ADMISSION_METRIC[family.option])
         year = self.model.current_year
         wait = family.start_day - family.arrival_day
         self.waits.append(
             (year, family.municipality.index, str(family.option), wait, family.centre.index)
         )
         self.centre_counts[year - self.model.start_year, family.centre.index, 0] += 1
+
+    def stay(self, family: Family, start: int, end: int) -> None:
+        """A residential stay ran over [start, end): its bed-days and measures by year."""
+        self.bed_days(family, start, end)
+        self.centre_measure(family, start, end)
 
     def bed_days(self, family: Family, start: int, end: int) -> None:
         """Presence days of a residential stay in [start, end), split by calendar year."""

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
 from sfbsim.model.costs import Costs
 from sfbsim.model.sources import ASSUME, MENON, sourced, sources_of
 
@@ -271,6 +272,18 @@ class Parameters(Strict):
     )
     own_assessment_days_median: float = P(
         60, ASSUME, "Median calendar days of the municipality's own home assessment", gt=0
+    )
+    home_assessment_days_min: int = P(
+        14,
+        f"{ASSUME}: as a residential stay ({MENON}: assessments take 2 weeks to 3 months)",
+        "Fewest calendar days of an assessment at home (centre staff or own staff)",
+        gt=0,
+    )
+    home_assessment_days_max: int = P(
+        180,
+        f"{ASSUME}: twice the 3-month investigation deadline, which may be extended",
+        "Most calendar days of an assessment at home (centre staff or own staff)",
+        gt=0,
     )
     start_lead_days: int = P(
         5,

@@ -7,34 +7,60 @@ Precedence, most specific first: a dated change for one centre, a per-centre ove
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
 from sfbsim.model.calendar import Calendar
 from sfbsim.model.parameters import Change, Levers
 
 FOREVER = 10**9
+EPOCH = dt.date(1900, 1, 1)
+
+
+@dataclass(frozen=True)
+class _Span:
+    """The first date and the number of days of a timeline without a calendar."""
+
+    start: dt.date
+    n_days: int
 
 
 class LeverTimeline:
-    """The levers in force on each day of a run."""
+    """The levers in force on each day of a run (day 1 = ``calendar.start``)."""
 
-    def __init__(self, base: Levers, changes: list[Change], calendar: Calendar) -> None:
+    def __init__(self, base: Levers, changes: list[Change], calendar: Calendar | _Span) -> None:
         self.base = base
-        self.calendar = calendar
+        self.start = calendar.start
+        self.n_days = calendar.n_days
         self.changes = [(self._day(c.start, 1), self._day(c.end, FOREVER), c) for c in changes]
         check_overlaps(changes)
         self._cache: dict[int, Levers] = {}
+        self._boundaries = self._find_boundaries()
+
+    @classmethod
+    def by_date(cls, base: Levers, changes: list[Change]) -> LeverTimeline:
+        """A timeline for looking up the levers on any date (``levers_on_date``)."""
+        return cls(base, changes, _Span(EPOCH, FOREVER))
 
     def _day(self, date: dt.date | None, default: int) -> int:
         if date is None:
             return default
-        return max(1, (date - self.calendar.start).days + 1)
+        return max(1, (date - self.start).days + 1)
+
+    def _find_boundaries(self) -> list[int]:
+        days = {d for start, end, _ in self.changes for d in (start, end)}
+        return sorted(d for d in days if 1 < d <= self.n_days)
 
     def boundaries(self) -> list[int]:
         """Days after day 1 on which some lever changes."""
-        days = {d for start, end, _ in self.changes for d in (start, end)}
-        return sorted(d for d in days if 1 < d <= self.calendar.n_days)
+        return self._boundaries
+
+    def levers_on_date(self, date: dt.date) -> Levers:
+        """The global levers in force on ``date``."""
+        return self.levers_on(self._day(date, 1))
 
     def levers_on(self, day: int) -> Levers:
         """The global levers in force on ``day`` (validated)."""
@@ -63,7 +89,8 @@ class LeverTimeline:
 
     def _segment(self, day: int) -> int:
         """The first day of the segment of constant levers that holds ``day``."""
-        return max((b for b in [1, *self.boundaries()] if b <= day), default=1)
+        index = bisect_right(self._boundaries, day)
+        return self._boundaries[index - 1] if index else 1
 
     def centre_value(self, centre_id: str, lever: str, day: int) -> Any:
         """A centre's lever value on ``day``: dated centre change, then static override."""

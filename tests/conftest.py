@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from sfbsim.model.data_loading import BundledData, load_data
 
 

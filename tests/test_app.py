@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import solara
 from matplotlib.figure import Figure
+
 from sfbsim.viz import server
 from sfbsim.viz.compare import CompareResults, Comparison, compare, table_html
 from sfbsim.viz.explore import (

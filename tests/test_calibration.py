@@ -10,6 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import typer
+from typer.testing import CliRunner
+
+from sfbsim.cli.calibrate import calibrate as calibrate_command
 from sfbsim.experiments.calibration import (
     ACTS_FROM_YEAR,
     FREE_PARAMETERS,
@@ -32,9 +35,6 @@ from sfbsim.model.parameters import (
     Parameters,
     apply_calibrated_defaults,
 )
-from typer.testing import CliRunner
-
-from sfbsim.cli.calibrate import calibrate as calibrate_command
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_TARGETS = REPO.parent / "shared" / "calibration" / "targets.csv"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from sfbsim.model.outputs import REQUIRED_COLUMNS
 
 SFBSIM = [sys.executable, "-m", "sfbsim"]

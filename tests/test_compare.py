@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from sfbsim.experiments.compare import _half_width, t_interval
 from typer.testing import CliRunner
 
 from sfbsim.cli import app
+from sfbsim.experiments.compare import _half_width, t_interval
 
 runner = CliRunner()
 

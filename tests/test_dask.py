@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from sfbsim.experiments.store import Store
 from typer.testing import CliRunner
 
 from sfbsim.cli import app
+from sfbsim.experiments.store import Store
 
 distributed = pytest.importorskip("distributed")
 runner = CliRunner()

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
 from sfbsim.model.data_loading import (
     DEFAULT_DATA_DIR,
     MEASURES,

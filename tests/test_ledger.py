@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+
 from sfbsim.experiments.runner import simulate
 from sfbsim.model.costs import Costs, cost_sources
 from sfbsim.model.data_loading import load_data

@@ -7,6 +7,7 @@ import datetime as dt
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from sfbsim.model.calendar import Calendar, CentreCalendar
 from sfbsim.model.model import SfbModel
 from sfbsim.model.outputs import REQUIRED_COLUMNS

@@ -6,6 +6,7 @@ import datetime as dt
 import math
 
 import pytest
+
 from sfbsim.agents.family import Family, Option
 from sfbsim.agents.municipality import FIRST_CHOICE
 from sfbsim.model.model import SfbModel
@@ -206,7 +207,7 @@ def test_stays_run_longer_when_they_combine_assessment_with_guidance(data):
             data=data, years=1, parameters=parameters, levers=Levers(guidance_stays=allowed)
         )
         family = make_family(model)  # the same duration score (0.5) in both
-        days[allowed] = model.assessment_days(family, "residential_days_median")
+        days[allowed] = family.assessment_days(Option.RESIDENTIAL)
     assert days[True] > days[False]
     assert days[True] / days[False] == pytest.approx(1.2, abs=0.03)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from sfbsim.experiments.scenario_files import (
     ScenarioError,
     load_scenario,

@@ -10,10 +10,10 @@ import textwrap
 from pathlib import Path
 
 import pandas as pd
-from sfbsim.experiments.store import Store
 from typer.testing import CliRunner
 
 from sfbsim.cli import app
+from sfbsim.experiments.store import Store
 
 runner = CliRunner()
 REPO = Path(__file__).resolve().parents[1]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from sfbsim.experiments.compare import ExperimentError
-from sfbsim.experiments.sweep import grid_points, lhs_points, parse_spec
 from typer.testing import CliRunner
 
 from sfbsim.cli import app
+from sfbsim.experiments.compare import ExperimentError
+from sfbsim.experiments.sweep import grid_points, lhs_points, parse_spec
 
 runner = CliRunner()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import solara
 import solara.lab
+
 from sfbsim.viz.compare import ComparePage
 from sfbsim.viz.explore import ExplorePage
 

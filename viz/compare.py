@@ -15,6 +15,7 @@ import pandas as pd  # noqa: E402
 import solara  # noqa: E402
 import solara.lab  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+
 from sfbsim.experiments.scenario_files import ScenarioError, load_scenario, shipped_scenarios  # noqa: E402
 from sfbsim.model.parameters import Scenario  # noqa: E402
 from sfbsim.viz.explore import Figure_, explore_run  # noqa: E402

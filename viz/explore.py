@@ -21,6 +21,8 @@ import pandas as pd  # noqa: E402
 import solara  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from mesa.visualization.utils import update_counter  # noqa: E402
+from solara.toestand import KernelStoreFactory  # noqa: E402
+
 from sfbsim.experiments.runner import build_model  # noqa: E402
 from sfbsim.model.model import SfbModel  # noqa: E402
 from sfbsim.model.outputs import DAILY_COLUMNS, METRIC_INDEX  # noqa: E402
@@ -33,7 +35,6 @@ from sfbsim.viz.levers import (  # noqa: E402
     lever_scenario,
     municipality_choices,
 )
-from solara.toestand import KernelStoreFactory  # noqa: E402
 
 HISTORY = (
     "day",

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from pydantic import ValidationError
+
 from sfbsim.experiments.scenario_files import ScenarioError, describe_errors, load_scenario
 from sfbsim.model.data_loading import BundledData, load_data
 from sfbsim.model.parameters import WEEKDAY_INDEX, NewCentre, Scenario

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+
 from sfbsim.experiments.compare import t_interval  # one paired t-interval for CLI and app
 from sfbsim.experiments.runner import simulate
 from sfbsim.model.data_loading import BundledData

@@ -1,0 +1,278 @@
+"""Building the world of a run: centres and their calendars and capacity, municipalities, the
+familiarity network and travel times. ``SfbModel.__init__`` calls these in order; the capacity
+and reach functions run again on every day when levers change or a centre opens or closes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from sfbsim.agents.centre import Centre
+from sfbsim.agents.municipality import Municipality
+from sfbsim.model.calendar import CentreCalendar
+from sfbsim.model.reforms import FOREVER
+from sfbsim.model.travel import travel_matrix
+
+if TYPE_CHECKING:
+    from sfbsim.model.model import SfbModel
+    from sfbsim.model.parameters import ClosedCentre, NewCentre
+
+
+# --- centres ----------------------------------------------------------------------------------
+def centre_rows(model: SfbModel, new_centres: list[NewCentre]) -> pd.DataFrame:
+    """The bundled centres plus any new centres of the scenario, in index order."""
+    rows = model.data.centres.reset_index(drop=True)
+    if not new_centres:
+        return rows
+    municipalities = model.data.municipalities.set_index("kommunenummer")
+    known = set(rows["centre_id"])
+    extra = []
+    for centre in new_centres:
+        if centre.centre_id in known:
+            raise ValueError(f"new centre {centre.centre_id!r} already exists")
+        if centre.kommunenummer not in municipalities.index:
+            raise ValueError(
+                f"new centre {centre.centre_id!r}: no municipality {centre.kommunenummer}"
+            )
+        home = municipalities.loc[centre.kommunenummer]
+        opens = centre.opens or model.calendar.start
+        extra.append(
+            {
+                "centre_id": centre.centre_id,
+                "name": centre.name or f"New centre in {home['name']}",
+                "operator": centre.operator,
+                "region": home["region"],
+                "kommunenummer": centre.kommunenummer,
+                "lat": home["lat"],
+                "lon": home["lon"],
+                "residential_units": centre.residential_units,
+                "home_based_capacity": centre.home_based_capacity,
+                "weekend_policy": centre.weekend_policy,
+                "summer_closure_weeks": centre.summer_closure_weeks,
+                "opened_year": opens.year,
+                "closed_year": pd.NA,
+                "nationwide_intake": int(centre.nationwide_intake),
+                "opens": opens,
+            }
+        )
+        known.add(centre.centre_id)
+    return pd.concat([rows, pd.DataFrame(extra)], ignore_index=True)
+
+
+def travel_hours_matrix(model: SfbModel) -> np.ndarray:
+    """Travel hours municipality × centre, computed for new centres from coordinates."""
+    bundled = model.data.travel_hours_matrix()
+    n_bundled = bundled.shape[1]
+    if len(model.centre_rows) == n_bundled:
+        return bundled
+    new = model.centre_rows.iloc[n_bundled:]
+    long = travel_matrix(model.data.municipalities, new)
+    wide = long.pivot(index="kommunenummer", columns="centre_id", values="hours")
+    wide = wide.reindex(index=model.data.municipalities["kommunenummer"], columns=new["centre_id"])
+    return np.hstack([bundled, wide.to_numpy(dtype=float)])
+
+
+def build_centres(model: SfbModel, closed_centres: list[ClosedCentre]) -> list[Centre]:
+    """One agent per centre open at some time during the run."""
+    timeline = model.timeline
+    known = set(model.centre_rows["centre_id"])
+    unknown = set(timeline.base.centres) | {c.centre for _, _, c in timeline.changes}
+    unknown = {c for c in unknown if c is not None} - known
+    unknown |= {c.centre_id for c in closed_centres} - known
+    if unknown:
+        raise ValueError(f"the scenario names unknown centres: {', '.join(sorted(unknown))}")
+    closes = {c.centre_id: model.day_of(c.closes) for c in closed_centres}
+    last_day = model.calendar.n_days
+    centres: list[Centre] = []
+    for index, row in enumerate(model.centre_rows.itertuples(index=False)):
+        opened = _opening_day(model, row)
+        closed = FOREVER if _missing(row.closed_year) else _jan1(model, int(row.closed_year))
+        closed = min(closed, closes.get(row.centre_id, FOREVER))
+        if opened > last_day or closed <= 1:
+            continue
+        centres.append(
+            Centre(
+                model,
+                index=index,
+                centre_id=row.centre_id,
+                name=row.name,
+                operator=row.operator,
+                region=row.region,
+                kommunenummer=row.kommunenummer,
+                calendar=CentreCalendar.from_open(
+                    centre_open_days(model, row), model.calendar.n_days
+                ),
+                opened_day=opened,
+                closed_day=closed,
+                nationwide_intake=bool(row.nationwide_intake),
+            )
+        )
+    return centres
+
+
+def _jan1(model: SfbModel, year: int) -> int:
+    return model.day_of(dt.date(year, 1, 1)) if year > model.start_year else 1
+
+
+def _opening_day(model: SfbModel, row: Any) -> int:
+    opens = getattr(row, "opens", None)
+    if isinstance(opens, dt.date):
+        return model.day_of(opens)
+    return _jan1(model, int(row.opened_year))
+
+
+def centre_open_days(model: SfbModel, row: Any) -> np.ndarray:
+    """Open days under the weekend and holiday levers in force, segment by segment."""
+    timeline = model.timeline
+    override = timeline.base.centres.get(row.centre_id)
+    summer = _first(
+        override and override.summer_closure_weeks,
+        timeline.base.summer_closure_weeks,
+        int(row.summer_closure_weeks),
+    )
+    n = len(model.calendar.dates)
+    starts = [0, *timeline.boundaries()]
+    ends = [*starts[1:], n]
+    open_days = np.zeros(n, dtype=bool)
+    for start, end in zip(starts, ends, strict=True):
+        day = max(start, 1)
+        levers = timeline.levers_on(day)
+        weekend = _first(
+            timeline.centre_value(row.centre_id, "weekend_policy", day),
+            levers.weekend_policy,
+            row.weekend_policy,
+        )
+        holidays_open = _first(
+            timeline.centre_value(row.centre_id, "holidays_open", day), levers.holidays_open
+        )
+        pattern = model.calendar.centre_open_days(weekend, summer, bool(holidays_open))
+        open_days[start:end] = pattern[start:end]
+    return open_days
+
+
+def apply_capacity(model: SfbModel, day: int) -> None:
+    """Units and home-based slots in force on ``day`` (levers, openings, closures)."""
+    rows = model.centre_rows
+    timeline = model.timeline
+    for centre in model.centres:
+        row = rows.iloc[centre.index]
+        units = timeline.centre_value(centre.centre_id, "residential_units", day)
+        if units is None:
+            units = round(int(row["residential_units"]) * model.levers.units_multiplier)
+        home = timeline.centre_value(centre.centre_id, "home_based_capacity", day)
+        if home is None:
+            home = round(int(row["home_based_capacity"]) * model.levers.home_capacity_multiplier)
+        if not centre.accepts_families(day):
+            units = home = 0
+        centre.set_capacity(int(units), int(home))
+        model.units_now[centre.index] = units
+        model.home_capacity_now[centre.index] = home
+    model.units_total = int(model.units_now.sum())
+    model.home_capacity_total = int(model.home_capacity_now.sum())
+    model.capacity_log.append((day, model.units_now.copy(), model.home_capacity_now.copy()))
+
+
+def change_days(model: SfbModel) -> set[int]:
+    """Days on which levers change or centres open or close."""
+    days = set(model.timeline.boundaries())
+    for centre in model.centres:
+        days.update(d for d in (centre.opened_day, centre.closed_day) if d > 1)
+    return {d for d in days if d <= model.calendar.n_days}
+
+
+# --- municipalities ---------------------------------------------------------------------------
+def build_municipalities(model: SfbModel) -> list[Municipality]:
+    """All municipalities with their size-class indices plus municipal variation (drawn from
+    the *municipality* stream); initial familiarity goes into the model's array."""
+    p = model.parameters
+    rows = model.data.municipalities
+    n = len(rows)
+    noise = model.streams.municipality.normal(0.0, p.municipality_noise_sd, size=(n, 3))
+    by_size = {
+        "small": (p.own_capacity_small, p.budget_pressure_small, p.familiarity_small),
+        "medium": (p.own_capacity_medium, p.budget_pressure_medium, p.familiarity_medium),
+        "large": (p.own_capacity_large, p.budget_pressure_large, p.familiarity_large),
+    }
+    base = np.array([by_size[s] for s in rows["size_class"]])
+    indices = np.clip(base + noise, 0.0, 1.0)
+    model.familiarity = indices[:, 2].copy()
+    model.run_information_campaign(model.levers.information_campaign)
+    return [
+        Municipality(
+            model,
+            index=i,
+            kommunenummer=row.kommunenummer,
+            name=row.name,
+            region=row.region,
+            size_class=row.size_class,
+            own_capacity=float(indices[i, 0]),
+            budget_pressure=float(indices[i, 1]),
+        )
+        for i, row in enumerate(rows.itertuples(index=False))
+    ]
+
+
+def refresh_reach(model: SfbModel) -> None:
+    """Tell each municipality its nearest residential centre (its own intake's if that has
+    units, else any) and whether some centre's staff can reach it for home-based work."""
+    p = model.parameters
+    has_units = model.units_now > 0
+    has_home = model.home_capacity_now > 0
+    serves = np.array([c.serves_intake for c in model.centres])
+    columns = np.array([c.index for c in model.centres])
+    travel = model.travel[:, columns]
+    own_units = has_units[columns]
+    reach_home = (travel[:, has_home[columns]] <= p.max_home_travel_hours).any(axis=1)
+    for municipality in model.municipalities:
+        mask = own_units & (serves == municipality.region)
+        if not mask.any():
+            mask = own_units if own_units.any() else np.ones_like(own_units)
+        municipality.set_reach(
+            float(travel[municipality.index, mask].min()),
+            bool(reach_home[municipality.index]),
+        )
+
+
+# --- the familiarity network ------------------------------------------------------------------
+def build_network(model: SfbModel) -> nx.Graph:
+    """Neighbours (shared border) plus random cooperation links within counties."""
+    graph = nx.Graph()
+    graph.add_nodes_from(range(len(model.municipalities)))
+    index = {m.kommunenummer: m.index for m in model.municipalities}
+    neighbours = model.data.neighbours
+    for a, b in zip(neighbours["kommunenummer_a"], neighbours["kommunenummer_b"], strict=True):
+        graph.add_edge(index[a], index[b], kind="neighbour")
+    counties = model.data.municipalities["county_number"].to_numpy()
+    seed = int(model.streams.network.integers(2**31))
+    for county in sorted(set(counties)):
+        members = np.flatnonzero(counties == county).tolist()
+        links = nx.gnp_random_graph(
+            len(members), model.parameters.cooperation_edge_prob, seed=seed + int(county)
+        )
+        for u, v in links.edges:
+            if not graph.has_edge(members[u], members[v]):
+                graph.add_edge(members[u], members[v], kind="cooperation")
+    return graph
+
+
+def diffusion_matrix(graph: nx.Graph, n: int) -> sparse.csr_matrix:
+    """Row-normalised adjacency (sparse): neighbours' mean familiarity is W @ f."""
+    adjacency = nx.to_scipy_sparse_array(graph, nodelist=range(n), format="csr").astype(float)
+    degree = np.asarray(adjacency.sum(axis=1)).ravel()
+    scale = np.divide(1.0, degree, out=np.zeros_like(degree), where=degree > 0)
+    return sparse.csr_matrix(sparse.diags(scale) @ adjacency)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or bool(pd.isna(value)) or value == ""
+
+
+def _first(*values: Any) -> Any:
+    """The first value that is not None."""
+    return next((v for v in values if v is not None), None)
