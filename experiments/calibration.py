@@ -19,10 +19,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import multiprocessing
 import tomllib
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sfbsim.model.data_loading import BundledData, load_data
+from sfbsim.experiments.execution import SERIES_KIND, Executor, Task
 from sfbsim.model.parameters import CALIBRATED_FILE, PRIOR_DEFAULTS, Parameters, Scenario
 
 TARGETS_FILE = Path(__file__).resolve().parents[1] / "model" / "data" / "calibration_targets.csv"
@@ -87,17 +85,6 @@ def target_columns(bed_days: str = "presence") -> dict[str, str]:
     return {**SSB_COLUMNS, "centre_bed_days": BED_DAYS_COLUMNS[bed_days]}
 
 
-COMPARISON_METRICS = (
-    "child_measures",
-    "child_measures_age_0_2",
-    "child_bed_days",
-    "children_present_dec31",
-    "admissions_residential",
-    "admissions_home_centre",
-    "cases",
-)
-
-
 # --- targets and simulated values -------------------------------------------------------------
 def load_targets(path: Path = TARGETS_FILE) -> pd.DataFrame:
     """The calibration targets: target, year, value, low, high, unit, note, source."""
@@ -107,49 +94,6 @@ def load_targets(path: Path = TARGETS_FILE) -> pd.DataFrame:
     if unknown:
         raise ValueError(f"{path}: targets the model cannot compute: {', '.join(sorted(unknown))}")
     return targets
-
-
-def mean_residential_stay(families: pd.DataFrame) -> pd.Series:
-    """Mean calendar days (end - start) of completed residential stays, by the year they ended.
-
-    By the year of the end, not the start: the run ends on 31 December, so stays started late in
-    the last year are still running and a mean over starts would keep only the short ones.
-    """
-    done = families[(families["option"] == "residential") & (families["status"] == "finished")]
-    start = pd.to_datetime(done["start_date"])
-    end = pd.to_datetime(done["end_date"])
-    days = (end - start).dt.days
-    return days.groupby(end.dt.year).mean()
-
-
-def child_stay_days(families: pd.DataFrame, years: Sequence[int]) -> pd.Series:
-    """Children x calendar days in residential stays (bought places too), split by year.
-
-    Unlike ``child_bed_days`` (presence days only: days at home while the centre is closed do not
-    count), this counts every day a child is in a stay, as ``children_present_dec31`` does. A stay
-    is [start, end); a stay still running at the end of the run counts to the end of the run.
-    """
-    stays = families[
-        families["option"].isin(["residential", "direct_purchase"]) & (families["start_date"] != "")
-    ]
-    last = dt.date(max(years), 12, 31) + dt.timedelta(days=1)
-    start = pd.to_datetime(stays["start_date"])
-    end = pd.to_datetime(stays["end_date"].replace("", last.isoformat()))
-    children = stays["children"].to_numpy()
-    out = {}
-    for year in years:
-        lo, hi = pd.Timestamp(year, 1, 1), pd.Timestamp(year + 1, 1, 1)
-        days = (end.clip(upper=hi) - start.clip(lower=lo)).dt.days.clip(lower=0).to_numpy()
-        out[year] = float((days * children).sum())
-    return pd.Series(out, dtype=float)
-
-
-def national_series(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Yearly national values of the SSB-comparable metrics and the mean residential stay."""
-    yearly = tables["yearly"].groupby("year")[list(COMPARISON_METRICS)].sum()
-    yearly["mean_residential_stay_days"] = mean_residential_stay(tables["families"])
-    yearly["child_stay_days"] = child_stay_days(tables["families"], list(yearly.index))
-    return yearly
 
 
 def target_values(
@@ -166,64 +110,28 @@ def target_values(
 
 
 # --- running replications ---------------------------------------------------------------------
-_WORKER_DATA: BundledData | None = None
-
-
-def _worker_init(data_dir: str | None) -> None:
-    global _WORKER_DATA
-    _WORKER_DATA = load_data(data_dir)
-
-
-def run_replication(task: tuple[dict[str, Any], int, str | None]) -> dict[str, Any]:
-    """One run of a scenario (as a JSON dict) on one seed: its national yearly series."""
-    from sfbsim.experiments.runner import simulate
-
-    global _WORKER_DATA
-    scenario_raw, seed, data_dir = task
-    if _WORKER_DATA is None:
-        _WORKER_DATA = load_data(data_dir)
-    scenario = Scenario.model_validate(scenario_raw)
-    scenario = scenario.with_run(seed=seed)
-    _, tables = simulate(scenario, _WORKER_DATA)
-    return {"seed": seed, "series": national_series(tables).reset_index().to_dict("list")}
-
-
 class Replicator:
-    """Runs replications of scenarios, in up to ``jobs`` worker processes."""
+    """Runs replications of scenarios on the replication engine (experiments.execution) and
+    returns their national series: ``jobs`` worker processes (1 runs them in this process)."""
 
     def __init__(self, jobs: int = 2, data_dir: Path | None = None) -> None:
-        self.jobs = max(1, int(jobs))
         self.data_dir = str(data_dir) if data_dir is not None else None
-        self._pool: ProcessPoolExecutor | None = None
+        self.executor = Executor(workers=0 if int(jobs) <= 1 else int(jobs), data_dir=self.data_dir)
 
     def __enter__(self) -> Replicator:
-        if self.jobs > 1:
-            methods = multiprocessing.get_all_start_methods()
-            context = multiprocessing.get_context(
-                "forkserver" if "forkserver" in methods else "spawn"
-            )
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.jobs,
-                mp_context=context,
-                initializer=_worker_init,
-                initargs=(self.data_dir,),
-            )
+        self.executor.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
-            self._pool = None
+        self.executor.__exit__(*exc)
 
     def series(self, scenario: Scenario, seeds: Sequence[int]) -> list[pd.DataFrame]:
         """The national yearly series of ``scenario`` on each seed (in seed order)."""
-        raw = scenario.model_dump(mode="json")
-        tasks = [(raw, int(seed), self.data_dir) for seed in seeds]
-        if self._pool is None:
-            results = [run_replication(task) for task in tasks]
-        else:
-            results = list(self._pool.map(run_replication, tasks))
-        return [pd.DataFrame(r["series"]).set_index("year") for r in results]
+        text = scenario.model_dump_json()
+        tasks = [Task("", int(seed), text, self.data_dir, kind=SERIES_KIND) for seed in seeds]
+        found: dict[int, pd.DataFrame] = {}
+        self.executor.run(tasks, lambda result: found.__setitem__(result.seed, result.series))
+        return [found[int(seed)] for seed in seeds]
 
 
 def with_parameters(scenario: Scenario, values: dict[str, float]) -> Scenario:
@@ -289,7 +197,7 @@ def fit_mask(targets: pd.DataFrame, fit_until: int | None) -> pd.Series:
     return (targets["year"] >= FIRST_HISTORY_YEAR) & (targets["year"] <= last)
 
 
-def calibrate(
+def fit_parameters(
     scenario: Scenario,
     targets: pd.DataFrame,
     *,
@@ -506,7 +414,7 @@ def plot_fit(
     return path
 
 
-def comparison_table(
+def price_only_table(
     full: list[pd.DataFrame],
     price_only: list[pd.DataFrame],
     years: range,
@@ -621,7 +529,7 @@ def fit_report(
     shown = shown.assign(sample=table["sample"], miss_pct=table["miss_pct"])
     lines += ["", _markdown(shown), "", "![fit](fit.png)", ""]
     if other is not None:
-        comparison = comparison_table(runs, other, range(2019, 2025), bed_days)
+        comparison = price_only_table(runs, other, range(2019, 2025), bed_days)
         comparison.to_csv(out / "price_only.csv", index=False, lineterminator="\n")
         plot_comparison(runs, other, targets, out, bed_days)
         result["price_only"] = comparison
@@ -692,7 +600,7 @@ def run_calibration(
 ) -> dict[str, Any]:
     """Fit, write the parameter file (to ``out``, and as the shipped defaults if asked), report."""
     targets = load_targets(targets_file)
-    result = calibrate(
+    result = fit_parameters(
         scenario,
         targets,
         trials=trials,

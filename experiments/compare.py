@@ -348,21 +348,36 @@ def paired_table(
     arms: list[Arm] | None = None,
     level: float = 0.95,
 ) -> pd.DataFrame:
-    """Mean outcomes and paired differences (reform − baseline) with t intervals.
-
-    One row per arm × outcome (× scope × group × year when asked); ``reps`` counts the pairs
-    with a value in both scenarios.
-    """
+    """Mean outcomes and paired differences (reform − baseline) with t intervals, from the
+    experiment's store (see :func:`paired_summary`)."""
     frame = experiment.store.outcomes(
         experiment.experiment_id, years=years, scopes=scopes, seeds=seeds, outcomes=outcomes
     )
+    chosen = arms if arms is not None else experiment.others
+    return paired_summary(frame, experiment.baseline, chosen, experiment.arms, level)
+
+
+def paired_summary(
+    frame: pd.DataFrame,
+    baseline: Arm,
+    arms: list[Arm],
+    order: list[Arm] | None = None,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Mean outcomes and paired differences (arm − baseline) with t intervals.
+
+    ``frame`` holds outcome rows (param_hash, seed, scope, grp, year, outcome, value) of
+    replications; rows pair by seed. One row per arm × outcome × scope × group × year; ``reps``
+    counts the pairs with a value in both scenarios. The CLI (from the store) and the app (from
+    rows in memory) both summarise here.
+    """
     keys = ["scope", "grp", "year", "outcome"]
-    baseline = frame[frame["param_hash"] == experiment.baseline.param_hash]
-    baseline = baseline.drop(columns="param_hash").rename(columns={"value": "base"})
+    base_rows = frame[frame["param_hash"] == baseline.param_hash]
+    base_rows = base_rows.drop(columns="param_hash").rename(columns={"value": "base"})
     parts = []
-    for arm in arms if arms is not None else experiment.others:
+    for arm in arms:
         mine = frame[frame["param_hash"] == arm.param_hash].drop(columns="param_hash")
-        paired = mine.merge(baseline, on=["seed", *keys], how="inner")
+        paired = mine.merge(base_rows, on=["seed", *keys], how="inner")
         paired = paired.dropna(subset=["value", "base"])
         paired["diff"] = paired["value"] - paired["base"]
         grouped = paired.groupby(keys, sort=False)
@@ -381,17 +396,50 @@ def paired_table(
     if not parts:
         return pd.DataFrame(columns=[*TABLE_COLUMNS, "scope", "group", "year"])
     table = pd.concat(parts, ignore_index=True)
-    order = {name: i for i, name in enumerate(OUTCOMES)}
-    arm_order = {a.name: i for i, a in enumerate(experiment.arms)}
+    outcome_order = {name: i for i, name in enumerate(OUTCOMES)}
+    arm_order = {a.name: i for i, a in enumerate(order or [baseline, *arms])}
     scope_order = {s: i for i, s in enumerate(SCOPES)}
     table = table.assign(
         _a=table["scenario"].map(arm_order),
         _s=table["scope"].map(scope_order),
-        _o=table["outcome"].map(order).fillna(len(order)),
+        _o=table["outcome"].map(outcome_order).fillna(len(outcome_order)),
     ).sort_values(["_a", "_s", "grp", "_o", "outcome", "year"], kind="stable")
     table = table.rename(columns={"grp": "group"})
     table["reps"] = table["reps"].astype("int64")
     return table[[*TABLE_COLUMNS, "scope", "group", "year"]].reset_index(drop=True)
+
+
+def replicate_in_memory(
+    arms: list[Arm],
+    seeds: list[int],
+    executor: Executor,
+    data_dir: str | None = None,
+    on_done: Callable[[Result], None] | None = None,
+) -> pd.DataFrame:
+    """Run every arm on every seed on the replication engine and return the national outcome
+    rows (param_hash, seed, scope, grp, year, outcome, value), kept in memory (the app's
+    Compare page; the CLI stores them in results.duckdb instead)."""
+    tasks: list[Task] = []
+    for seed in seeds:
+        seen: set[str] = set()
+        for arm in arms:
+            if arm.param_hash in seen:
+                continue
+            seen.add(arm.param_hash)
+            tasks.append(Task(arm.param_hash, seed, arm.scenario_json, data_dir, False, False))
+    frames: list[pd.DataFrame] = []
+
+    def collect(result: Result) -> None:
+        rows = result.rows.assign(param_hash=result.param_hash, seed=result.seed)
+        frames.append(rows)
+        if on_done is not None:
+            on_done(result)
+
+    executor.run(tasks, collect)
+    columns = ["param_hash", "seed", "scope", "grp", "year", "outcome", "value"]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)[columns]
 
 
 def comparison_table(experiment: Experiment, reps: int, by: tuple[str, ...] = ()) -> pd.DataFrame:

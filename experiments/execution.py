@@ -1,8 +1,11 @@
-"""Running replications: in this process, on a local process pool, or on a Dask cluster.
+"""The one replication engine: in this process, on a local process pool, or on a Dask cluster.
 
-A :class:`Task` is small (the validated scenario as JSON, a seed, a data folder) and a
-:class:`Result` is small (the outcome rows of experiments.outcomes): the big tables never leave
-the worker. Each worker loads the data once and keeps it.
+Every replication in sfbsim runs here: compare, sweep and sensitivity (experiments.compare), the
+calibration (experiments.calibration) and the app's Compare page (viz.compare). A :class:`Task`
+is small (the validated scenario as JSON, a seed, a data folder, what to reduce the run to) and
+a :class:`Result` is small (the outcome rows of experiments.outcomes, or the national series the
+calibration compares with Statistics Norway): the big tables never leave the worker. Each
+worker loads the data once and keeps it.
 
 The same task gives the same result wherever it runs: the model's randomness comes only from
 the seed, so a Dask cluster reproduces a local run exactly.
@@ -21,10 +24,15 @@ from typing import Any
 
 import pandas as pd
 
+OUTCOMES_KIND = "outcomes"
+"""Reduce a run to the outcome rows of experiments.outcomes (compare, sweep, the app)."""
+SERIES_KIND = "series"
+"""Reduce a run to its national series of Statistics Norway's statistics (the calibration)."""
+
 
 @dataclass(frozen=True)
 class Task:
-    """One replication: a scenario (validated JSON) run with one seed."""
+    """One replication: a scenario (validated JSON) run with one seed, reduced to ``kind``."""
 
     param_hash: str
     seed: int
@@ -32,17 +40,19 @@ class Task:
     data_dir: str | None = None
     groups: bool = True
     municipalities: bool = True
+    kind: str = OUTCOMES_KIND
 
 
 @dataclass
 class Result:
-    """What a replication sends back: its key and its outcome rows."""
+    """What a replication sends back: its key and its outcome rows (or its series)."""
 
     param_hash: str
     seed: int
     rows: pd.DataFrame
     municipality: pd.DataFrame
     seconds: float
+    series: pd.DataFrame | None = None
 
 
 class ExecutionError(RuntimeError):
@@ -82,25 +92,41 @@ def _watch_parent(pid: int, interval: float = 1.0) -> None:
 
 
 def run_task(task: Task) -> Result:
-    """Run one replication and reduce it to outcomes (runs in the worker)."""
-    from sfbsim.experiments.outcomes import OUTCOME_TABLES, replication_outcomes
+    """Run one replication and reduce it (runs in the worker)."""
+    from sfbsim.experiments.outcomes import (
+        OUTCOME_TABLES,
+        SERIES_TABLES,
+        national_series,
+        replication_outcomes,
+    )
     from sfbsim.experiments.runner import simulate
-    from sfbsim.model.parameters import Scenario
 
     clock = time.perf_counter()
     data = worker_data(task.data_dir)
-    scenario = _SCENARIOS.get(task.scenario_json)
-    if scenario is None:
-        if len(_SCENARIOS) > 64:
-            _SCENARIOS.clear()
-        scenario = Scenario.model_validate_json(task.scenario_json)
-        _SCENARIOS[task.scenario_json] = scenario
-    seeded = scenario.with_run(seed=task.seed)
+    seeded = scenario_of(task.scenario_json).with_run(seed=task.seed)
+    if task.kind == SERIES_KIND:
+        _model, tables = simulate(seeded, data, tables=SERIES_TABLES)
+        series = national_series(tables)
+        empty = pd.DataFrame()
+        return Result(task.param_hash, task.seed, empty, empty, time.perf_counter() - clock, series)
     _model, tables = simulate(seeded, data, tables=OUTCOME_TABLES)
     rows, municipality = replication_outcomes(
         tables, seeded, data, groups=task.groups, municipalities=task.municipalities
     )
     return Result(task.param_hash, task.seed, rows, municipality, time.perf_counter() - clock)
+
+
+def scenario_of(scenario_json: str) -> Any:
+    """The validated scenario of a task (parsed once per worker and kept)."""
+    from sfbsim.model.parameters import Scenario
+
+    scenario = _SCENARIOS.get(scenario_json)
+    if scenario is None:
+        if len(_SCENARIOS) > 64:
+            _SCENARIOS.clear()
+        scenario = Scenario.model_validate_json(scenario_json)
+        _SCENARIOS[scenario_json] = scenario
+    return scenario
 
 
 def default_workers() -> int:

@@ -12,12 +12,16 @@ Every replication becomes rows of ``(scope, grp, year, outcome, value)``:
   start of a centre assessment), taken from the families table, never an average of medians.
 
 Plus one row per municipality (``kommunenummer``, admissions per year over the run) for the
-report's map. Costs come from ``model.ledger.ledger_tables`` when that module exists; without
-it the cost outcomes are left out and :data:`COST_NOTE` says why.
+report's map. Costs come from the ledger (``model.ledger.ledger_tables``).
+
+The same module defines the national series of a run that the calibration compares with
+Statistics Norway (:func:`national_series`): one vocabulary for the CLI, the app and the
+calibration.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import numpy as np
@@ -44,6 +48,8 @@ OUTCOMES: dict[str, str] = {
 
 OUTCOME_TABLES = ("yearly", "municipality_yearly", "centre_yearly", "families")
 """The run tables the outcomes (and the ledger) are computed from."""
+SERIES_TABLES = ("yearly", "families")
+"""The run tables the national series are computed from."""
 COST_OUTCOMES = ("municipal_cost", "state_cost", "societal_cost")
 VALUE_OUTCOMES = ("municipal_value", "state_value", "societal_value")
 """Value of avoided social exclusion by payer (model.ledger; Menon 2025's values)."""
@@ -65,20 +71,6 @@ COUNT_OUTCOMES = (
 CENTRE_OPTIONS = ("residential", "home_centre", "direct_purchase")
 RESIDENTIAL_OPTIONS = ("residential", "direct_purchase")
 COLUMNS = ["scope", "grp", "year", "outcome", "value"]
-
-COST_NOTE = (
-    "cost outcomes (municipal_cost, state_cost, societal_cost) left out: model.ledger is not "
-    "available in this version of sfbsim"
-)
-
-
-def ledger() -> Any | None:
-    """``(ledger_tables, Costs)`` from model.ledger, or None while that module does not exist."""
-    try:
-        from sfbsim.model.ledger import Costs, ledger_tables
-    except ImportError:
-        return None
-    return ledger_tables, Costs
 
 
 class _Rows:
@@ -218,17 +210,15 @@ def _cost_rows(
     groups: bool,
 ) -> None:
     """Costs and values by payer, and returns per krone, per year (and per year × region /
-    size class) from the ledger (nothing if the ledger is missing).
+    size class) from the ledger.
 
     The ledger books each family's costs (its assessment and the present value of the measure
     decided) and the value of avoided exclusion in the family's year; ``year = 0`` is the run's
     total divided by its years (for the returns: total value over total cost).
     """
-    found = ledger()
-    if found is None:
-        return
-    ledger_tables, costs_model = found
-    costs = getattr(scenario, "costs", None) or costs_model()
+    from sfbsim.model.ledger import ledger_tables
+
+    costs = scenario.costs
     yearly = ledger_tables(tables, scenario, data, costs)["ledger_yearly"].copy()
     yearly["municipal_value"] = yearly["municipal_value_share"]
     yearly["state_value"] = yearly["state_value_share"]
@@ -256,3 +246,59 @@ def _cost_rows(
                 total = period[name] / years
             rows.add(scope, grp_year, by_year["year"], name, per_year)
             rows.add(scope, grp_period, np.zeros(len(period), dtype="int64"), name, total)
+
+
+# --- the national series compared with Statistics Norway --------------------------------------
+SERIES_METRICS = (
+    "child_measures",
+    "child_measures_age_0_2",
+    "child_bed_days",
+    "children_present_dec31",
+    "admissions_residential",
+    "admissions_home_centre",
+    "cases",
+)
+"""Yearly national counts of a run's series (the yearly table's columns of these names)."""
+
+
+def mean_residential_stay(families: pd.DataFrame) -> pd.Series:
+    """Mean calendar days (end - start) of completed residential stays, by the year they ended.
+
+    By the year of the end, not the start: the run ends on 31 December, so stays started late in
+    the last year are still running and a mean over starts would keep only the short ones.
+    """
+    done = families[(families["option"] == "residential") & (families["status"] == "finished")]
+    start = pd.to_datetime(done["start_date"])
+    end = pd.to_datetime(done["end_date"])
+    days = (end - start).dt.days
+    return days.groupby(end.dt.year).mean()
+
+
+def child_stay_days(families: pd.DataFrame, years: list[int]) -> pd.Series:
+    """Children x calendar days in residential stays (bought places too), split by year.
+
+    Unlike ``child_bed_days`` (presence days only: days at home while the centre is closed do not
+    count), this counts every day a child is in a stay, as ``children_present_dec31`` does. A stay
+    is [start, end); a stay still running at the end of the run counts to the end of the run.
+    """
+    stays = families[
+        families["option"].isin(["residential", "direct_purchase"]) & (families["start_date"] != "")
+    ]
+    last = dt.date(max(years), 12, 31) + dt.timedelta(days=1)
+    start = pd.to_datetime(stays["start_date"])
+    end = pd.to_datetime(stays["end_date"].replace("", last.isoformat()))
+    children = stays["children"].to_numpy()
+    out = {}
+    for year in years:
+        lo, hi = pd.Timestamp(year, 1, 1), pd.Timestamp(year + 1, 1, 1)
+        days = (end.clip(upper=hi) - start.clip(lower=lo)).dt.days.clip(lower=0).to_numpy()
+        out[year] = float((days * children).sum())
+    return pd.Series(out, dtype=float)
+
+
+def national_series(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Yearly national values of the SSB-comparable metrics and the mean residential stay."""
+    yearly = tables["yearly"].groupby("year")[list(SERIES_METRICS)].sum()
+    yearly["mean_residential_stay_days"] = mean_residential_stay(tables["families"])
+    yearly["child_stay_days"] = child_stay_days(tables["families"], list(yearly.index))
+    return yearly

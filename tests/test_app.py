@@ -10,6 +10,8 @@ import pytest
 import solara
 from matplotlib.figure import Figure
 
+from sfbsim.cli import app as cli_app
+from sfbsim.experiments.compare import Arm, paired_summary, t_interval
 from sfbsim.viz import server
 from sfbsim.viz.compare import CompareResults, Comparison, compare, table_html
 from sfbsim.viz.explore import (
@@ -28,7 +30,6 @@ from sfbsim.viz.levers import (
     lever_scenario,
     municipality_choices,
 )
-from sfbsim.viz.paired import OUTCOMES, paired_differences, summarise, t_interval, yearly_bands
 
 
 # --- levers ---------------------------------------------------------------------------------
@@ -194,33 +195,36 @@ def test_t_interval():
     assert np.isnan(t_interval(np.array([]))[0])
 
 
-def synthetic_results() -> pd.DataFrame:
+def synthetic_rows() -> pd.DataFrame:
     rows = []
     for seed in (1, 2, 3):
-        for year in (2025, 2026):
-            for arm, shift in (("baseline", 0.0), ("reform", float(seed))):
-                row = {"arm": arm, "seed": seed, "year": year}
-                row.update({o: 10.0 + seed + shift for o in OUTCOMES})
-                rows.append(row)
+        for year in (0, 2025, 2026):
+            for arm, shift in (("b", 0.0), ("r", float(seed))):
+                rows.append(
+                    {
+                        "param_hash": arm,
+                        "seed": seed,
+                        "scope": "national",
+                        "grp": "",
+                        "year": year,
+                        "outcome": "admissions",
+                        "value": 10.0 + seed + shift,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
-def test_paired_differences_are_per_seed():
-    results = synthetic_results()
-    diffs = paired_differences(results, by_year=True)
-    assert diffs.set_index(["seed", "year"])["admissions"].to_dict() == {
-        (1, 2025): 1.0,
-        (1, 2026): 1.0,
-        (2, 2025): 2.0,
-        (2, 2026): 2.0,
-        (3, 2025): 3.0,
-        (3, 2026): 3.0,
-    }
-    table = summarise(results).set_index("outcome")
-    assert table.loc["Admissions", "difference"] == pytest.approx(4.0)  # two years summed
-    assert table.loc["Residential occupancy", "difference"] == pytest.approx(2.0)  # mean
-    bands = yearly_bands(results)
-    assert set(bands["year"]) == {2025, 2026}
+def test_paired_summary_pairs_replications_by_seed():
+    base = Arm("baseline", "baseline", None, param_hash="b")
+    reform = Arm("reform", "reform", None, param_hash="r")
+    table = paired_summary(synthetic_rows(), base, [reform])
+    assert set(table["year"]) == {0, 2025, 2026}
+    row = table[table["year"] == 0].iloc[0]
+    assert row["diff_mean"] == pytest.approx(2.0)  # differences 1, 2, 3
+    assert row["baseline_mean"] == pytest.approx(12.0)
+    assert (row["diff_ci_low"], row["diff_ci_high"]) == pytest.approx(
+        (2 - 2.4843, 2 + 2.4843), abs=1e-3
+    )
 
 
 def test_compare_runs_paired_seeds_and_renders():
@@ -232,13 +236,31 @@ def test_compare_runs_paired_seeds_and_renders():
     results = comparison.results
     assert sorted(results.groupby("arm")["seed"].unique().map(list).to_dict()["reform"]) == [3, 4]
     # same seeds, same cases: the draws of cases do not depend on the levers
-    cases = results.pivot_table(index="seed", columns="arm", values="cases")
+    cases = results[results["outcome"] == "cases"].pivot_table(
+        index=["seed", "year"], columns="arm", values="value"
+    )
     assert (cases["baseline"] == cases["reform"]).all()
     csv = comparison.results_csv()
-    assert csv.splitlines()[0].startswith("baseline_scenario,reform_scenario,arm,seed,year")
+    assert csv.splitlines()[0] == "baseline_scenario,reform_scenario,arm,seed,year,outcome,value"
     assert "95 % CI low" in table_html(comparison)
     box, rc = solara.render(CompareResults(comparison), handle_error=False)
     rc.close()
+
+
+def test_app_and_cli_give_the_same_numbers(tmp_path):
+    """The Compare page and `sfbsim compare` run the same engine with the same definitions."""
+    from typer.testing import CliRunner
+
+    out = tmp_path / "cmp"
+    args = ["compare", "baseline", "duty_to_assist", "--years", "1", "--reps", "2"]
+    args += ["--seed", "3", "--workers", "0", "--out", str(out), "--quiet"]
+    result = CliRunner().invoke(cli_app, args)
+    assert result.exit_code == 0, result.output
+    cli = pd.read_csv(out / "comparison.csv").set_index("outcome")
+    app = compare("baseline", "duty_to_assist", 2, 1, "3").table.set_index("outcome")
+    for outcome in ("admissions", "median_wait", "municipal_cost", "intake_refusals"):
+        for column in ("baseline_mean", "reform_mean", "diff_mean", "diff_ci_low"):
+            assert app.loc[outcome, column] == pytest.approx(cli.loc[outcome, column]), outcome
 
 
 def test_compare_reports_bad_choices():

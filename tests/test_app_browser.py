@@ -218,7 +218,7 @@ def test_compare_page_runs_paired_replications(server, page):
     table = page.locator("table.sfb-compare-table")
     table.wait_for(timeout=120_000)
     text = table.inner_text()
-    assert "Admissions" in text and "95 % CI low" in text
+    assert "admissions" in text and "95 % CI low" in text
     assert page.locator(".sfb-compare-results img").count() >= 1
     shot(page, "compare-results")
 

@@ -19,15 +19,15 @@ from sfbsim.experiments.calibration import (
     SSB_COLUMNS,
     TARGETS_FILE,
     Replicator,
-    calibrate,
+    fit_parameters,
     fit_table,
     load_targets,
     loss,
-    mean_residential_stay,
     read_parameter_file,
     target_values,
     write_parameter_file,
 )
+from sfbsim.experiments.outcomes import mean_residential_stay
 from sfbsim.experiments.scenario_files import load_scenario
 from sfbsim.model.parameters import (
     CALIBRATED_FILE,
@@ -224,7 +224,7 @@ def test_report_only_writes_the_report_of_the_shipped_defaults_without_a_search(
 def test_a_fit_that_ends_early_holds_later_parameters_at_their_priors():
     scenario = load_scenario("history")
     short = scenario.model_copy(update={"run": scenario.run.model_copy(update={"years": 3})})
-    result = calibrate(short, load_targets(), trials=3, reps=1, fit_until=2014, jobs=1)
+    result = fit_parameters(short, load_targets(), trials=3, reps=1, fit_until=2014, jobs=1)
     assert ACTS_FROM_YEAR["mandate_familiarity_loss"] > 2014
     prior = PRIOR_DEFAULTS["mandate_familiarity_loss"]
     assert result.best["mandate_familiarity_loss"] == prior

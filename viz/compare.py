@@ -10,20 +10,29 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import solara  # noqa: E402
 import solara.lab  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from sfbsim.experiments.compare import Arm, paired_summary, replicate_in_memory  # noqa: E402
+from sfbsim.experiments.execution import Executor  # noqa: E402
+from sfbsim.experiments.outcomes import OUTCOMES  # noqa: E402
 from sfbsim.experiments.scenario_files import ScenarioError, load_scenario, shipped_scenarios  # noqa: E402
 from sfbsim.model.parameters import Scenario  # noqa: E402
 from sfbsim.viz.explore import Figure_, explore_run  # noqa: E402
 from sfbsim.viz.levers import CURRENT_LEVERS, LeverError, bundled_data, lever_scenario  # noqa: E402
-from sfbsim.viz.paired import OUTCOMES, run_paired, summarise, yearly_bands  # noqa: E402
 
-BAND_OUTCOMES = ("admissions", "occupancy", "wait_days_p50", "intake_refusals")
+BAND_OUTCOMES = ("admissions", "occupancy", "median_wait", "intake_refusals")
 """The outcomes drawn with CI bands (all are in the table and the CSV)."""
+BAND_LABELS = {
+    "admissions": "Admissions per year",
+    "occupancy": "Residential occupancy",
+    "median_wait": "Median wait (days)",
+    "intake_refusals": "Intake refusals per year",
+}
+PERCENT_OUTCOMES = ("occupancy", "residential_share")
+"""Outcomes that are shares, shown in per cent (differences in percentage points)."""
 
 
 def scenario_choices() -> list[str]:
@@ -46,15 +55,19 @@ def resolve_choice(choice: str, levers: dict | None) -> Scenario:
 
 @dataclasses.dataclass(frozen=True)
 class Comparison:
-    """What one press of 'Run comparison' produced."""
+    """What one press of 'Run comparison' produced: the outcome rows of every replication and
+    their paired summary, computed by the same engine and definitions as ``sfbsim compare``."""
 
     baseline: str
     reform: str
     seeds: tuple[int, ...]
     years: int
     results: pd.DataFrame
+    """One row per scenario × seed × year × outcome (year 0: the run, per year)."""
     table: pd.DataFrame
+    """Per outcome over the run (per year, as comparison.csv): means, difference, 95 % CI."""
     bands: pd.DataFrame
+    """Per outcome and calendar year: the mean paired difference and its 95 % CI."""
 
     def results_csv(self) -> str:
         frame = self.results.copy()
@@ -75,7 +88,10 @@ def compare(
     levers: dict | None = None,
     progress=None,
 ) -> Comparison:
-    """Run the comparison (LeverError for unusable choices)."""
+    """Run the comparison (LeverError for unusable choices).
+
+    ``progress(done, total)`` is called after every single run.
+    """
     messages = []
     try:
         seed = int(str(first_seed).strip())
@@ -105,17 +121,41 @@ def compare(
     if messages:
         raise LeverError(messages)
     seeds = list(range(seed, seed + int(replications)))
-    results = run_paired(
-        scenarios["baseline"], scenarios["reform"], bundled_data(), seeds, int(years), progress
-    )
+    base = Arm("baseline", "baseline", scenarios["baseline"].with_run(years=int(years)))
+    reform = Arm("reform", "reform", scenarios["reform"].with_run(years=int(years)))
+    total = len(seeds) * (1 if reform.param_hash == base.param_hash else 2)
+    done = [0]
+
+    def count(_result) -> None:
+        done[0] += 1
+        if progress is not None:
+            progress(done[0], total)
+
+    with Executor(workers=0) as executor:
+        rows = replicate_in_memory([base, reform], seeds, executor, on_done=count)
+    table = paired_summary(rows[rows["year"] == 0], base, [reform])
+    bands = paired_summary(rows[rows["year"] != 0], base, [reform])
+    names = {base.param_hash: "baseline", reform.param_hash: "reform"}
+    results = rows.assign(arm=rows["param_hash"].map(names)).drop(columns=["param_hash", "scope"])
+    results = results.rename(columns={"grp": "group"})[["arm", "seed", "year", "outcome", "value"]]
     return Comparison(
         baseline=baseline_choice,
         reform=reform_choice,
         seeds=tuple(seeds),
         years=int(years),
         results=results,
-        table=summarise(results),
-        bands=yearly_bands(results),
+        table=table[
+            [
+                "outcome",
+                "baseline_mean",
+                "reform_mean",
+                "diff_mean",
+                "diff_ci_low",
+                "diff_ci_high",
+                "reps",
+            ]
+        ],
+        bands=bands[["year", "outcome", "diff_mean", "diff_ci_low", "diff_ci_high", "reps"]],
     )
 
 
@@ -124,21 +164,21 @@ def bands_figure(comparison: Comparison) -> Figure:
     fig = Figure(figsize=(7.5, 5.0), dpi=90, layout="constrained")
     axes = fig.subplots(2, 2).ravel()
     for ax, outcome in zip(axes, BAND_OUTCOMES, strict=True):
-        band = comparison.bands[comparison.bands["outcome"] == outcome]
-        scale = 100.0 if outcome == "occupancy" else 1.0
+        band = comparison.bands[comparison.bands["outcome"] == outcome].sort_values("year")
+        scale = 100.0 if outcome in PERCENT_OUTCOMES else 1.0
         years = band["year"].to_numpy()
         ax.axhline(0, color="black", linewidth=0.8)
         ax.fill_between(
             years,
-            scale * band["ci_low"].to_numpy(dtype=float),
-            scale * band["ci_high"].to_numpy(dtype=float),
+            scale * band["diff_ci_low"].to_numpy(dtype=float),
+            scale * band["diff_ci_high"].to_numpy(dtype=float),
             alpha=0.25,
             color="tab:blue",
             label="95 % CI",
         )
-        ax.plot(years, scale * band["mean"], marker="o", color="tab:blue", label="mean")
-        unit = " (percentage points)" if outcome == "occupancy" else ""
-        ax.set_title(f"{OUTCOMES[outcome]}{unit}", fontsize=9)
+        ax.plot(years, scale * band["diff_mean"], marker="o", color="tab:blue", label="mean")
+        unit = " (percentage points)" if outcome in PERCENT_OUTCOMES else ""
+        ax.set_title(f"{BAND_LABELS[outcome]}{unit}", fontsize=9)
         ax.set_xticks(years)
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
@@ -151,31 +191,29 @@ def bands_figure(comparison: Comparison) -> Figure:
 
 
 def table_html(comparison: Comparison) -> str:
-    """The comparison table as HTML."""
+    """The comparison table as HTML (the same numbers as sfbsim compare's comparison.csv)."""
     table = comparison.table.copy()
 
     def fmt(value: float, outcome: str, unit: str) -> str:
         if pd.isna(value):
             return "–"
-        if outcome == OUTCOMES["occupancy"]:
+        if outcome in PERCENT_OUTCOMES:
             return f"{100 * value:.1f} {unit}"
         return f"{value:,.1f}"
 
-    for column in ("baseline", "reform", "difference", "ci_low", "ci_high"):
-        unit = "%" if column in ("baseline", "reform") else "pp"
+    for column in ("baseline_mean", "reform_mean", "diff_mean", "diff_ci_low", "diff_ci_high"):
+        unit = "%" if column in ("baseline_mean", "reform_mean") else "pp"
         table[column] = [
             fmt(v, o, unit) for v, o in zip(table[column], table["outcome"], strict=True)
         ]
-    table["relative"] = [
-        "–" if pd.isna(v) or not np.isfinite(v) else f"{v:+.1%}" for v in table["relative"]
-    ]
+    table.insert(1, "meaning", table["outcome"].map(OUTCOMES).fillna(""))
     table = table.rename(
         columns={
-            "ci_low": "95 % CI low",
-            "ci_high": "95 % CI high",
-            "difference": "difference (reform − baseline)",
-            "baseline": "baseline (mean)",
-            "reform": "reform (mean)",
+            "diff_ci_low": "95 % CI low",
+            "diff_ci_high": "95 % CI high",
+            "diff_mean": "difference (reform − baseline)",
+            "baseline_mean": "baseline (mean)",
+            "reform_mean": "reform (mean)",
         }
     )
     return table.to_html(index=False, classes="sfb-compare-table", border=0)
