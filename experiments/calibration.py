@@ -29,37 +29,28 @@ import numpy as np
 import pandas as pd
 
 from sfbsim.experiments.execution import SERIES_KIND, Executor, Task
-from sfbsim.model.parameters import CALIBRATED_FILE, PRIOR_DEFAULTS, Parameters, Scenario
+from sfbsim.model.parameter_files import PARAMETER_DIR, entries, write_values
+from sfbsim.model.parameters import Parameters, Scenario
 
 TARGETS_FILE = Path(__file__).resolve().parents[1] / "model" / "data" / "calibration_targets.csv"
 FIRST_HISTORY_YEAR = 2013
 """Years before this are warm-up and never compared with data."""
 
+CALIBRATION_RECORD = Path(__file__).resolve().parents[1] / "model" / "data" / "calibration.toml"
+"""How the shipped calibrated values were found ([meta], written with --write-defaults)."""
 FREE_PARAMETERS: dict[str, tuple[float, float]] = {
-    # case rates
-    "case_rate_per_1000_children": (2.0, 9.0),
-    "age_0_2_case_weight": (1.0, 8.0),
-    "age_6_12_case_ratio": (0.0, 0.6),
-    "extra_child_share": (0.1, 0.7),
-    # choice weights
-    "asc_residential": (-1.5, 3.0),
-    "guidance_bonus": (0.0, 2.5),
-    "beta_familiarity": (0.0, 3.0),
-    # price weight: the 2015 co-payment jump (+29 %) and the 2022 cut
-    "beta_cost_per_100k": (-1.5, 0.0),
-    # consent sensitivity
-    "consent_intercept": (0.0, 4.0),
-    # familiarity and learning dynamics
-    "familiarity_gain": (0.0, 0.5),
-    "familiarity_decay": (0.0, 0.05),
-    "mandate_familiarity_loss": (0.0, 0.8),
-    "expected_wait_initial_days": (0.0, 90.0),
-    # length of a residential stay: assessment only (the 2024 mean-stay target), and how much
-    # longer stays ran while guidance was allowed (the pre-2022 bed-days per measure)
-    "residential_days_median": (30.0, 60.0),
-    "guidance_stay_factor": (1.0, 1.8),
+    name: (entry.prior.low, entry.prior.high)
+    for name, entry in entries("parameters").items()
+    if entry.prior is not None and entry.prior.low is not None and entry.prior.high is not None
 }
-"""The parameters the calibration fits, with the ranges searched (uniform priors)."""
+"""The parameters the calibration fits, with the ranges searched (uniform priors): every entry
+of model/data/parameters/ with a ``[NAME.prior]`` range."""
+PRIOR_DEFAULTS: dict[str, float] = {
+    name: entry.prior.value
+    for name, entry in entries("parameters").items()
+    if name in FREE_PARAMETERS and entry.prior is not None
+}
+"""The values the calibrated ones replaced (their priors)."""
 ACTS_FROM_YEAR: dict[str, int] = {"mandate_familiarity_loss": 2023}
 """Free parameters that act only from a year (through a dated change of the history scenario).
 A fit that ends before that year cannot identify them: it holds them at their priors."""
@@ -301,10 +292,9 @@ def write_parameter_file(
 ) -> Path:
     """Write ``[parameters]`` (and a ``[meta]`` record of how they were found) as TOML."""
     lines = [
-        "# Calibrated behavioural parameters: the shipped defaults of Parameters",
-        "# (written by `sfbsim calibrate --write-defaults`, experiments/calibration.py).",
-        "# Method, fit and limits: docs/calibration.md. Change only by recalibrating, then run",
-        "# `.venv/bin/python tools/render_parameters.py` to refresh docs/ODD.md.",
+        "# Fitted behavioural parameters (sfbsim calibrate, experiments/calibration.py).",
+        "# With --write-defaults they are also written into model/data/parameters/; method,",
+        "# fit and limits: docs/calibration.md.",
         "",
         "[meta]",
     ]
@@ -319,9 +309,35 @@ def write_parameter_file(
     return path
 
 
-def read_parameter_file(path: Path = CALIBRATED_FILE) -> dict[str, float]:
-    """The ``[parameters]`` of a calibrated parameter file."""
+def read_parameter_file(path: Path) -> dict[str, float]:
+    """The ``[parameters]`` of a fit's parameter file (``calibrated_parameters.toml``)."""
     return dict(tomllib.loads(path.read_text(encoding="utf-8")).get("parameters", {}))
+
+
+def shipped_values() -> dict[str, float]:
+    """The shipped (calibrated) values of the free parameters."""
+    defaults = Parameters()
+    return {name: getattr(defaults, name) for name in FREE_PARAMETERS}
+
+
+def write_defaults_files(
+    values: dict[str, float], meta: dict[str, Any], folder: Path = PARAMETER_DIR
+) -> list[Path]:
+    """Make ``values`` the shipped defaults: into the parameter files, and ``meta`` into the
+    calibration record."""
+    source = (
+        f"CALIBRATED: fitted to Statistics Norway's series {meta.get('fitted_years', '')} in the "
+        "history replay (docs/calibration.md)"
+    )
+    files = write_values(values, source, folder)
+    lines = [
+        "# How the shipped calibrated values were found (sfbsim calibrate --write-defaults).",
+        "",
+    ]
+    lines.append("[meta]")
+    lines += [f"{key} = {json.dumps(value, ensure_ascii=False)}" for key, value in meta.items()]
+    CALIBRATION_RECORD.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return [*files, CALIBRATION_RECORD]
 
 
 def fit_table(
@@ -557,10 +573,10 @@ def report_defaults(
     bed_days: str = "presence",
 ) -> dict[str, pd.DataFrame]:
     """The fit report of the current (shipped) defaults, without a search."""
-    values = read_parameter_file()
+    values = shipped_values()
     header = (
-        "# Calibration fit report: the shipped defaults\n\nmodel/calibrated_parameters.toml "
-        "(its [meta] records how the values were found).\n\n"
+        "# Calibration fit report: the shipped defaults\n\nmodel/data/parameters/ (entries "
+        "marked CALIBRATED; model/data/calibration.toml records how they were found).\n\n"
         + _markdown(
             pd.DataFrame({"parameter": list(values), "value": list(values.values())}), "{:.4g}"
         )
@@ -589,7 +605,7 @@ def run_calibration(
     seed: int,
     jobs: int,
     write_defaults: bool,
-    parameter_file: Path = CALIBRATED_FILE,
+    parameter_folder: Path = PARAMETER_DIR,
     price_only: Scenario | None = None,
     data_dir: Path | None = None,
     targets_file: Path = TARGETS_FILE,
@@ -633,7 +649,7 @@ def run_calibration(
     }
     files = [write_parameter_file(out / "calibrated_parameters.toml", best, meta)]
     if write_defaults:
-        files.append(write_parameter_file(parameter_file, best, meta))
+        files += write_defaults_files(best, meta, parameter_folder)
     calibrated = with_parameters(scenario, best)
     other = with_parameters(price_only, best) if price_only is not None else None
     header = (

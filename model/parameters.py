@@ -1,21 +1,21 @@
 """Validated parameters, levers and scenarios.
 
-Every behavioural parameter carries its source in ``json_schema_extra["source"]``. A source
-that starts with ``ASSUMPTION`` marks a value we chose, not one we found; docs/ODD.md lists them
-all (``tools/render_parameters.py`` writes that table from this file).
+The behavioural parameters' values, units, plausible ranges and sources are data: the files in
+model/data/parameters/ (model.parameter_files); this module declares their types. A source that
+starts with ``ASSUMPTION`` marks a value we chose, ``CALIBRATED`` one fitted by
+``sfbsim calibrate``; docs/ODD.md lists them all (``tools/render_parameters.py`` writes that
+table from the files).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sfbsim.model.costs import Costs
-from sfbsim.model.sources import ASSUME, MENON, sourced, sources_of
+from sfbsim.model.parameter_files import entries, from_file
 
 WeekendPolicy = Literal[
     "open_every_weekend",
@@ -26,350 +26,112 @@ WeekendPolicy = Literal[
 Weekday = Literal["mon", "tue", "wed", "thu", "fri"]
 WEEKDAY_INDEX: dict[str, int] = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4}
 
-P = sourced  # a behavioural parameter with its source
-
 
 class Strict(BaseModel):
     """Base for every scenario section: unknown keys and wrong types are errors."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+    model_config = ConfigDict(
+        extra="forbid", validate_assignment=True, frozen=False, allow_inf_nan=False
+    )
 
 
 class Parameters(Strict):
     """Behavioural parameters of the model (not levers)."""
 
     # --- case process -------------------------------------------------------------------------
-    case_rate_per_1000_children: float = P(
-        4.5,
-        f"{ASSUME}: about 1,500 serious-concern cases a year in which a centre assessment is an "
-        "option, set against ~5,500 children 0-5 with child welfare measures in 2024 (SSB 09050); "
-        "to be calibrated (issue 5)",
-        "Serious-concern cases needing an assessment, per 1,000 children aged 0-5 per year",
-        ge=0,
-    )
-    age_0_2_case_weight: float = P(
-        1.6,
-        f"{ASSUME}: SSB 10661 shows ages 0-2 dominating centre measures (363 in 2016)",
-        "Relative case rate of a child aged 0-2 compared with a child aged 3-5",
-        gt=0,
-    )
-    age_6_12_case_ratio: float = P(
-        0.25,
-        f"{ASSUME}: before 2022 centres also took children 6-12 (SSB 10661's 0-12 series); "
-        "their cases relative to cases for children 0-5, while older_children_included is on",
-        "Cases for children 6-12 per case for children 0-5 (before the 2022 mandate)",
-        ge=0,
-    )
-    two_parent_share: float = P(
-        0.45, ASSUME, "Share of families with two parents taking part", ge=0, le=1
-    )
-    extra_child_share: float = P(
-        0.2, ASSUME, "Share of families with a second child aged 0-6 (adds 0.5 sats)", ge=0, le=1
-    )
-    sibling_over_6_share: float = P(
-        0.3,
-        f"{ASSUME}: {MENON} names older siblings as a barrier but gives no share",
-        "Share of families with a sibling over 6 whom the centre cannot include",
-        ge=0,
-        le=1,
-    )
-    severity_beta_a: float = P(2.0, ASSUME, "Severity ~ Beta(a, b) on 0-1: parameter a", gt=0)
-    severity_beta_b: float = P(2.5, ASSUME, "Severity ~ Beta(a, b) on 0-1: parameter b", gt=0)
-    urgent_severity: float = P(
-        0.8, ASSUME, "Severity at or above which a case is urgent (cannot wait)", ge=0, le=1
-    )
-    investigation_deadline_days: int = P(
-        90, "Child Welfare Act: investigation deadline of 3 months (brief §1)", "Deadline", gt=0
-    )
-    days_used_before_referral_min: int = P(
-        10, ASSUME, "Fewest days of the investigation used before the referral", ge=0
-    )
-    days_used_before_referral_max: int = P(
-        40, ASSUME, "Most days of the investigation used before the referral", ge=0
-    )
+    case_rate_per_1000_children: float = from_file("case_rate_per_1000_children")
+    age_0_2_case_weight: float = from_file("age_0_2_case_weight")
+    age_6_12_case_ratio: float = from_file("age_6_12_case_ratio")
+    two_parent_share: float = from_file("two_parent_share")
+    extra_child_share: float = from_file("extra_child_share")
+    sibling_over_6_share: float = from_file("sibling_over_6_share")
+    severity_beta_a: float = from_file("severity_beta_a")
+    severity_beta_b: float = from_file("severity_beta_b")
+    urgent_severity: float = from_file("urgent_severity")
+    investigation_deadline_days: int = from_file("investigation_deadline_days")
+    days_used_before_referral_min: int = from_file("days_used_before_referral_min")
+    days_used_before_referral_max: int = from_file("days_used_before_referral_max")
 
     # --- municipalities -----------------------------------------------------------------------
-    own_capacity_small: float = P(
-        0.2,
-        f"{ASSUME}: {MENON}: small services often lack capacity and competence to assess",
-        "Own capacity index (0-1) to assess small children at home, small municipalities",
-        ge=0,
-        le=1,
-    )
-    own_capacity_medium: float = P(0.5, ASSUME, "Own capacity index, medium", ge=0, le=1)
-    own_capacity_large: float = P(
-        0.85,
-        f"{ASSUME}: {MENON}: large services can assess themselves",
-        "Own capacity index, large",
-        ge=0,
-        le=1,
-    )
-    budget_pressure_small: float = P(
-        0.7, ASSUME, "Budget pressure index (0-1), small municipalities", ge=0, le=1
-    )
-    budget_pressure_medium: float = P(0.55, ASSUME, "Budget pressure index, medium", ge=0, le=1)
-    budget_pressure_large: float = P(0.45, ASSUME, "Budget pressure index, large", ge=0, le=1)
-    municipality_noise_sd: float = P(
-        0.1, ASSUME, "SD of municipal variation around the size-class indices", ge=0
-    )
-    familiarity_small: float = P(
-        0.3,
-        f"{ASSUME}: {MENON}: use rises with size; small ones know the offer less",
-        "Initial familiarity with the centres (0-1), small municipalities",
-        ge=0,
-        le=1,
-    )
-    familiarity_medium: float = P(0.5, ASSUME, "Initial familiarity, medium", ge=0, le=1)
-    familiarity_large: float = P(0.7, ASSUME, "Initial familiarity, large", ge=0, le=1)
-    familiarity_gain: float = P(
-        0.15,
-        f"{ASSUME}: {MENON}: services with good experience reuse the offer",
-        "Familiarity gained (towards 1) after a completed centre assessment",
-        ge=0,
-        le=1,
-    )
-    familiarity_diffusion: float = P(
-        0.05,
-        f"{ASSUME}: {MENON}: information spreads unevenly between services",
-        "Monthly share of the gap to neighbours' mean familiarity that is closed",
-        ge=0,
-        le=1,
-    )
-    familiarity_decay: float = P(
-        0.01, ASSUME, "Monthly share of familiarity lost without use", ge=0, le=1
-    )
-    cooperation_edge_prob: float = P(
-        0.05,
-        f"{ASSUME}: inter-municipal child welfare cooperation is common within counties",
-        "Probability of a cooperation link between two municipalities of the same county",
-        ge=0,
-        le=1,
-    )
-    expected_wait_initial_days: float = P(
-        21, ASSUME, "Initial expected wait for a centre place, days", ge=0
-    )
-    wait_learning_rate: float = P(
-        0.3, ASSUME, "Weight of the latest experienced wait in the expected wait", ge=0, le=1
-    )
-    refusal_wait_penalty_days: float = P(
-        90, ASSUME, "Wait a municipality books as experienced after a Bufetat refusal", ge=0
-    )
+    own_capacity_small: float = from_file("own_capacity_small")
+    own_capacity_medium: float = from_file("own_capacity_medium")
+    own_capacity_large: float = from_file("own_capacity_large")
+    budget_pressure_small: float = from_file("budget_pressure_small")
+    budget_pressure_medium: float = from_file("budget_pressure_medium")
+    budget_pressure_large: float = from_file("budget_pressure_large")
+    municipality_noise_sd: float = from_file("municipality_noise_sd")
+    familiarity_small: float = from_file("familiarity_small")
+    familiarity_medium: float = from_file("familiarity_medium")
+    familiarity_large: float = from_file("familiarity_large")
+    familiarity_gain: float = from_file("familiarity_gain")
+    familiarity_diffusion: float = from_file("familiarity_diffusion")
+    familiarity_decay: float = from_file("familiarity_decay")
+    cooperation_edge_prob: float = from_file("cooperation_edge_prob")
+    expected_wait_initial_days: float = from_file("expected_wait_initial_days")
+    wait_learning_rate: float = from_file("wait_learning_rate")
+    refusal_wait_penalty_days: float = from_file("refusal_wait_penalty_days")
 
     # --- the municipality's choice (multinomial logit) ------------------------------------------
-    asc_residential: float = P(
-        0.6,
-        f"{ASSUME}: set so that the 2025 baseline has ~16,000 family bed-days (~20,000 child "
-        "bed-days), below SSB's 23,087 in 2022 as use kept falling (brief §5); issue 5 calibrates",
-        "Alternative constant: residential via Bufetat",
-    )
-    asc_home_centre: float = P(-0.2, ASSUME, "Alternative constant: centre staff at home")
-    asc_own: float = P(0.6, ASSUME, "Alternative constant: own home assessment")
-    asc_emergency: float = P(-3.0, ASSUME, "Alternative constant: emergency placement")
-    asc_direct_purchase: float = P(
-        -0.5, ASSUME, "Alternative constant: direct purchase after a refusal"
-    )
-    beta_severity_residential: float = P(
-        2.0, ASSUME, "Severity weight for a residential assessment (vs own)"
-    )
-    beta_severity_home_centre: float = P(0.8, ASSUME, "Severity weight for centre staff at home")
-    beta_severity_emergency: float = P(
-        3.5, ASSUME, "Severity weight for an emergency placement (vs own)"
-    )
-    beta_cost_per_100k: float = P(
-        -0.8,
-        f"{ASSUME}: sign from Deloitte 2019 (where/how responds to price)",
-        "Utility per 100,000 NOK of municipal cost",
-        le=0,
-    )
-    price_response_floor: float = P(
-        0.25,
-        "Deloitte 2019: price moves the choice only where the municipality can organise "
-        f"alternatives; {ASSUME} for the value",
-        "Share of the price weight felt by a municipality with no own capacity",
-        ge=0,
-        le=1,
-    )
-    beta_travel_per_hour: float = P(
-        -0.15, f"{ASSUME}: {MENON}: distance makes the offer unreal", "Per hour of travel", le=0
-    )
-    beta_home_travel_per_hour: float = P(
-        -0.1, ASSUME, "Per hour of staff travel for centre staff working at home", le=0
-    )
-    beta_wait_per_30_days: float = P(
-        -0.6, f"{ASSUME}: {MENON}: waits push urgent cases to other measures", "Per 30 days", le=0
-    )
-    beta_urgent_wait_per_30_days: float = P(
-        -1.5, ASSUME, "Extra weight of the expected wait for urgent cases", le=0
-    )
-    beta_familiarity: float = P(
-        1.5, f"{ASSUME}: {MENON}: knowledge and habit", "Per unit of familiarity", ge=0
-    )
-    beta_own_capacity: float = P(
-        2.0, f"{ASSUME}: {MENON}: large services assess at home", "Own option, per capacity", ge=0
-    )
-    guidance_bonus: float = P(
-        0.5,
-        f"{ASSUME}: {MENON}: the 2022 assessment-first mandate made centres less attractive",
-        "Utility added to centre options when guidance is allowed during assessment",
-        ge=0,
-    )
+    asc_residential: float = from_file("asc_residential")
+    asc_home_centre: float = from_file("asc_home_centre")
+    asc_own: float = from_file("asc_own")
+    asc_emergency: float = from_file("asc_emergency")
+    asc_direct_purchase: float = from_file("asc_direct_purchase")
+    beta_severity_residential: float = from_file("beta_severity_residential")
+    beta_severity_home_centre: float = from_file("beta_severity_home_centre")
+    beta_severity_emergency: float = from_file("beta_severity_emergency")
+    beta_cost_per_100k: float = from_file("beta_cost_per_100k")
+    price_response_floor: float = from_file("price_response_floor")
+    beta_travel_per_hour: float = from_file("beta_travel_per_hour")
+    beta_home_travel_per_hour: float = from_file("beta_home_travel_per_hour")
+    beta_wait_per_30_days: float = from_file("beta_wait_per_30_days")
+    beta_urgent_wait_per_30_days: float = from_file("beta_urgent_wait_per_30_days")
+    beta_familiarity: float = from_file("beta_familiarity")
+    beta_own_capacity: float = from_file("beta_own_capacity")
+    guidance_bonus: float = from_file("guidance_bonus")
 
     # --- consent to a residential stay --------------------------------------------------------
-    consent_intercept: float = P(2.2, ASSUME, "Log-odds of consent at zero travel")
-    consent_travel_per_hour: float = P(
-        -0.3, f"{ASSUME}: {MENON}: long travel → refusal", "Per hour of travel", le=0
-    )
-    consent_weekend_trip_per_hour: float = P(
-        -0.03,
-        f"{ASSUME}: {MENON}: weekend closing means travelling home",
-        "Per hour of travel home and back forced by closures, per month of stay",
-        le=0,
-    )
-    consent_sibling_over_6: float = P(
-        -0.8, f"{ASSUME}: {MENON}: siblings left out", "When a sibling over 6 cannot come", le=0
-    )
-    consent_pressure: float = P(
-        1.5,
-        f"{ASSUME}: {MENON}: 'voluntary coercion' - the alternative may be a care order",
-        "Per unit of severity",
-        ge=0,
-    )
+    consent_intercept: float = from_file("consent_intercept")
+    consent_travel_per_hour: float = from_file("consent_travel_per_hour")
+    consent_weekend_trip_per_hour: float = from_file("consent_weekend_trip_per_hour")
+    consent_sibling_over_6: float = from_file("consent_sibling_over_6")
+    consent_pressure: float = from_file("consent_pressure")
 
     # --- assessments and stays ----------------------------------------------------------------
-    residential_days_median: float = P(
-        40,
-        f"{MENON}: stays of 2 weeks-3 months, average 1.5 months; presence days (weekends "
-        "closed lengthen the calendar stay)",
-        "Median presence days of a residential assessment",
-        gt=0,
-    )
-    mandate_familiarity_loss: float = P(
-        0.0,
-        f"{ASSUME}: {MENON}: the assessment-first mandate made the centres a different offer "
-        "from the one services knew (brief §5: mismatch between what municipalities ask for and "
-        "the mandate); size calibrated",
-        "Share of every municipality's familiarity lost when stays become assessment-only",
-        ge=0,
-        le=1,
-    )
-    guidance_stay_factor: float = P(
-        1.0,
-        f"{ASSUME}: brief §1: before 2022 the centres combined assessment with guidance; "
-        "assessment-first stays (2022-) are shorter. Reconciles SSB's ~56 bed-days per measure "
-        "(2017) with Menon's 1.5-month stay (2024)",
-        "Median residential stay multiplied by this under the guidance_stays lever",
-        ge=0.5,
-        le=2.0,
-    )
-    residential_days_min: int = P(14, f"{MENON}: 2 weeks", "Fewest presence days", gt=0)
-    residential_days_max: int = P(90, f"{MENON}: 3 months", "Most presence days", gt=0)
-    duration_sigma: float = P(0.35, ASSUME, "Log-normal spread of assessment lengths", ge=0)
-    home_centre_days_median: float = P(
-        56,
-        f"{ASSUME}: observations 2-3 days a week over some weeks ({MENON})",
-        "Median calendar days of a home-based assessment by centre staff",
-        gt=0,
-    )
-    own_assessment_days_median: float = P(
-        60, ASSUME, "Median calendar days of the municipality's own home assessment", gt=0
-    )
-    home_assessment_days_min: int = P(
-        14,
-        f"{ASSUME}: as a residential stay ({MENON}: assessments take 2 weeks to 3 months)",
-        "Fewest calendar days of an assessment at home (centre staff or own staff)",
-        gt=0,
-    )
-    home_assessment_days_max: int = P(
-        180,
-        f"{ASSUME}: twice the 3-month investigation deadline, which may be extended",
-        "Most calendar days of an assessment at home (centre staff or own staff)",
-        gt=0,
-    )
-    start_lead_days: int = P(
-        5,
-        "Bufetat standard process: referral meeting within 2 working days, then a start-up "
-        f"meeting (brief §2); {ASSUME} for the total",
-        "Days from allocation to the earliest start",
-        ge=0,
-    )
-    min_days_before_deadline: int = P(
-        14,
-        f"{ASSUME}: a place must start early enough to finish a 2-week assessment",
-        "A place must start at least this many days before the investigation deadline",
-        ge=0,
-    )
-    max_home_travel_hours: float = P(
-        3.0, ASSUME, "Longest one-way staff travel for home-based work by a centre", gt=0
-    )
-    dropout_per_stay: float = P(
-        0.04, ASSUME, "Probability that a family drops out of a stay for other reasons", ge=0, le=1
-    )
-    dropout_per_break: float = P(
-        0.01, ASSUME, "Drop-out probability at each closure break", ge=0, le=1
-    )
-    dropout_per_break_travel_hour: float = P(
-        0.006,
-        f"{ASSUME}: {MENON}: breaks are a burden growing with distance",
-        "Extra drop-out probability per break per hour of travel home",
-        ge=0,
-    )
+    residential_days_median: float = from_file("residential_days_median")
+    mandate_familiarity_loss: float = from_file("mandate_familiarity_loss")
+    guidance_stay_factor: float = from_file("guidance_stay_factor")
+    residential_days_min: int = from_file("residential_days_min")
+    residential_days_max: int = from_file("residential_days_max")
+    duration_sigma: float = from_file("duration_sigma")
+    home_centre_days_median: float = from_file("home_centre_days_median")
+    own_assessment_days_median: float = from_file("own_assessment_days_median")
+    home_assessment_days_min: int = from_file("home_assessment_days_min")
+    home_assessment_days_max: int = from_file("home_assessment_days_max")
+    start_lead_days: int = from_file("start_lead_days")
+    min_days_before_deadline: int = from_file("min_days_before_deadline")
+    max_home_travel_hours: float = from_file("max_home_travel_hours")
+    dropout_per_stay: float = from_file("dropout_per_stay")
+    dropout_per_break: float = from_file("dropout_per_break")
+    dropout_per_break_travel_hour: float = from_file("dropout_per_break_travel_hour")
 
     # --- intake -------------------------------------------------------------------------------
-    cross_region_share: float = P(
-        0.5,
-        "Brief §2: how often Bufetat places a family in another region is not documented; "
-        f"{ASSUME}",
-        "Probability that an intake looks at other regions' centres when its own are full",
-        ge=0,
-        le=1,
-    )
-    cross_region_max_hours: float = P(
-        8.0, ASSUME, "Longest travel for a placement in another region", gt=0
-    )
+    cross_region_share: float = from_file("cross_region_share")
+    cross_region_max_hours: float = from_file("cross_region_max_hours")
 
     # --- decision after the assessment --------------------------------------------------------
-    placement_threshold: float = P(
-        0.62,
-        f"{ASSUME}: share of assessed 0-5s placed out of home is not public",
-        "Latent need above which the right decision is a placement",
-        ge=0,
-        le=1,
-    )
-    need_noise_sd: float = P(0.12, ASSUME, "SD of latent need around severity", ge=0)
-    accuracy_residential: float = P(
-        0.9,
-        f"{ASSUME}: {MENON}: a better assessment makes the right decision more likely",
-        "Probability that the decision after a residential assessment is right",
-        ge=0,
-        le=1,
-    )
-    accuracy_home_centre: float = P(0.85, ASSUME, "Same, centre staff at home", ge=0, le=1)
-    accuracy_own: float = P(0.75, ASSUME, "Same, municipality's own assessment", ge=0, le=1)
-    institution_share_of_placements: float = P(
-        0.04,
-        f"{ASSUME}: {MENON}: institutions are rare for small children",
-        "Share of placements of a child 0-6 that go to an institution",
-        ge=0,
-        le=1,
-    )
+    placement_threshold: float = from_file("placement_threshold")
+    need_noise_sd: float = from_file("need_noise_sd")
+    accuracy_residential: float = from_file("accuracy_residential")
+    accuracy_home_centre: float = from_file("accuracy_home_centre")
+    accuracy_own: float = from_file("accuracy_own")
+    institution_share_of_placements: float = from_file("institution_share_of_placements")
 
     # --- how the municipality sees costs (the NOK figures are in [costs], model/costs.py) ----
-    residential_months_expected: float = P(
-        1.5, f"{MENON}: average residential stay 1.5 months", "Months billed, residential", gt=0
-    )
-    home_centre_months_expected: float = P(
-        2.0, ASSUME, "Months billed for centre staff at home", gt=0
-    )
-    high_risk_severity: float = P(
-        0.7,
-        f"{ASSUME}: the cut-off for 'high-risk cases' in the co-payment lever",
-        "Severity at or above which a case counts as high-risk",
-        ge=0,
-        le=1,
-    )
-    emergency_months_expected: float = P(
-        3.0, ASSUME, "Months of an emergency foster home billed to the municipality", gt=0
-    )
+    residential_months_expected: float = from_file("residential_months_expected")
+    home_centre_months_expected: float = from_file("home_centre_months_expected")
+    high_risk_severity: float = from_file("high_risk_severity")
+    emergency_months_expected: float = from_file("emergency_months_expected")
 
     @model_validator(mode="after")
     def _ranges_are_ordered(self) -> Parameters:
@@ -385,39 +147,6 @@ class Parameters(Strict):
             )
         return self
 
-
-CALIBRATED_FILE = Path(__file__).resolve().parent / "calibrated_parameters.toml"
-CALIBRATED = "CALIBRATED"
-PRIOR_DEFAULTS: dict[str, Any] = {}
-"""The defaults in this file before the calibrated values replaced them (the priors)."""
-
-
-def apply_calibrated_defaults(path: Path = CALIBRATED_FILE) -> dict[str, float]:
-    """Make the values in ``[parameters]`` of the calibrated file the defaults of Parameters.
-
-    Written by ``sfbsim calibrate --write-defaults`` (experiments/calibration.py); each source
-    then starts with ``CALIBRATED`` and keeps the prior source. See docs/calibration.md.
-    """
-    if not path.is_file():
-        return {}
-    values = tomllib.loads(path.read_text(encoding="utf-8")).get("parameters", {})
-    for name, value in values.items():
-        field = Parameters.model_fields[name]  # an unknown name is an error
-        PRIOR_DEFAULTS.setdefault(name, field.default)
-        extra = field.json_schema_extra
-        prior = extra.get("source", "")  # type: ignore[union-attr]
-        if not prior.startswith(CALIBRATED):
-            extra["source"] = (  # type: ignore[index]
-                f"{CALIBRATED} against SSB series 2013-2024 (docs/calibration.md); prior "
-                f"{field.default}: {prior}"
-            )
-        field.default = int(value) if field.annotation is int else float(value)
-    Parameters.model_rebuild(force=True)
-    Parameters()  # the calibrated values must pass the validators
-    return values
-
-
-CALIBRATED_VALUES = apply_calibrated_defaults()
 
 NonNegInt = Annotated[int, Field(ge=0)]
 
@@ -623,4 +352,4 @@ class Scenario(Strict):
 
 def parameter_sources() -> dict[str, str]:
     """Map every behavioural parameter to its documented source."""
-    return sources_of(Parameters)
+    return {name: entry.source for name, entry in entries("parameters").items()}

@@ -15,7 +15,9 @@ from typer.testing import CliRunner
 from sfbsim.cli.calibrate import calibrate as calibrate_command
 from sfbsim.experiments.calibration import (
     ACTS_FROM_YEAR,
+    CALIBRATION_RECORD,
     FREE_PARAMETERS,
+    PRIOR_DEFAULTS,
     SSB_COLUMNS,
     TARGETS_FILE,
     Replicator,
@@ -29,12 +31,8 @@ from sfbsim.experiments.calibration import (
 )
 from sfbsim.experiments.outcomes import mean_residential_stay
 from sfbsim.experiments.scenario_files import load_scenario
-from sfbsim.model.parameters import (
-    CALIBRATED_FILE,
-    PRIOR_DEFAULTS,
-    Parameters,
-    apply_calibrated_defaults,
-)
+from sfbsim.model.parameter_files import ParameterFileError, entries, read_entries, write_values
+from sfbsim.model.parameters import Parameters
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_TARGETS = REPO.parent / "shared" / "calibration" / "targets.csv"
@@ -138,28 +136,41 @@ def test_price_only_equals_history_before_2022(data):
 
 
 # --- shipped defaults -----------------------------------------------------------------------------
-def test_shipped_defaults_are_the_calibrated_values():
-    calibrated = read_parameter_file(CALIBRATED_FILE)
-    assert set(calibrated) == set(FREE_PARAMETERS)
+def test_shipped_defaults_are_the_values_in_the_parameter_files():
+    """The value written in a parameter file is the value that runs: no code default."""
     defaults = Parameters()
-    for name, value in calibrated.items():
-        assert getattr(defaults, name) == pytest.approx(value), name
-        source = Parameters.model_fields[name].json_schema_extra["source"]
-        assert source.startswith("CALIBRATED"), name
+    calibrated = [name for name, e in entries("parameters").items() if e.calibrated]
+    assert set(calibrated) == set(FREE_PARAMETERS)
+    for name, entry in entries("parameters").items():
+        assert getattr(defaults, name) == entry.value, name
+    for name in calibrated:
+        assert PRIOR_DEFAULTS[name] == entries("parameters")[name].prior.value
     odd = (REPO / "docs" / "ODD.md").read_text(encoding="utf-8")
-    rate = calibrated["case_rate_per_1000_children"]
+    rate = entries("parameters")["case_rate_per_1000_children"].value
     assert f"`case_rate_per_1000_children` | {rate} |" in odd
     assert "**CALIBRATED**" in odd
+
+
+def test_fitted_values_are_written_into_the_parameter_files(tmp_path):
+    folder = tmp_path / "parameters"
+    folder.mkdir()
+    source_dir = REPO / "model" / "data" / "parameters"
+    for path in source_dir.glob("*.toml"):
+        (folder / path.name).write_bytes(path.read_bytes())
+    write_values({"asc_residential": 0.25, "asc_own": 0.7}, "CALIBRATED: test", folder)
+    written = read_entries(folder)
+    assert written["asc_residential"].value == 0.25 and written["asc_own"].value == 0.7
+    assert written["asc_own"].prior.value == 0.6  # first fit: the old value becomes the prior
+    assert written["asc_residential"].prior.value == PRIOR_DEFAULTS["asc_residential"]
+    assert "# " in (folder / "choice.toml").read_text()  # comments kept
+    with pytest.raises(ParameterFileError, match="no parameter"):
+        write_values({"no_such_parameter": 1.0}, "CALIBRATED: test", folder)
 
 
 def test_parameter_file_round_trip(tmp_path):
     path = write_parameter_file(tmp_path / "p.toml", {"asc_residential": 0.25}, {"trials": 3})
     assert tomllib.loads(path.read_text())["meta"]["trials"] == 3
     assert read_parameter_file(path) == {"asc_residential": 0.25}
-    bad = tmp_path / "bad.toml"
-    bad.write_text("[parameters]\nno_such_parameter = 1.0\n")
-    with pytest.raises(KeyError):
-        apply_calibrated_defaults(bad)
 
 
 # --- the command ----------------------------------------------------------------------------------
@@ -196,7 +207,7 @@ def test_calibrate_command_runs_and_writes_a_report(tmp_path):
     fit = pd.read_csv(out / "fit.csv")
     assert len(fit) == 18 and fit["sim_mean"].notna().sum() == 2  # 2013-2014: measures 0-12
     assert set(read_parameter_file(out / "calibrated_parameters.toml")) == set(FREE_PARAMETERS)
-    assert CALIBRATED_FILE.read_text()  # --write-defaults was not given: shipped file untouched
+    assert Parameters().asc_residential == entries("parameters")["asc_residential"].value
 
 
 def test_report_only_writes_the_report_of_the_shipped_defaults_without_a_search(tmp_path):
@@ -218,7 +229,7 @@ def test_report_only_writes_the_report_of_the_shipped_defaults_without_a_search(
     }  # no trials, no parameter file: nothing was fitted
     report = (out / "report.md").read_text()
     assert "shipped defaults" in report
-    assert all(f"| {name} |" in report for name in read_parameter_file())
+    assert all(f"| {name} |" in report for name in FREE_PARAMETERS)
 
 
 def test_a_fit_that_ends_early_holds_later_parameters_at_their_priors():
@@ -248,7 +259,7 @@ def test_history_with_shipped_defaults_lands_every_target_in_its_band(data):
     ACCEPTANCE_REPS replications lies inside its low-high band (issue 5, acceptance)."""
     targets = load_targets()
     history = load_scenario("history", data)
-    bed_days = tomllib.loads(CALIBRATED_FILE.read_text())["meta"].get("bed_days", "presence")
+    bed_days = tomllib.loads(CALIBRATION_RECORD.read_text())["meta"].get("bed_days", "presence")
     seeds = list(range(1001, 1001 + ACCEPTANCE_REPS))
     with Replicator(jobs=2) as replicator:
         runs = replicator.series(history, seeds)

@@ -1,4 +1,5 @@
-"""Write the parameter and lever tables of docs/ODD.md from model/parameters.py.
+"""Write the parameter and lever tables of docs/ODD.md from the parameter files
+(model/data/parameters/*.toml) and the levers (model/parameters.py).
 
 The tables sit between the markers ``<!-- parameters:start -->`` / ``<!-- parameters:end -->``
 and ``<!-- levers:start -->`` / ``<!-- levers:end -->``; everything else in ODD.md is prose.
@@ -13,21 +14,34 @@ import argparse
 import sys
 from pathlib import Path
 
-from sfbsim.model.parameters import Levers, Parameters
+from sfbsim.model.parameter_files import entries
+from sfbsim.model.parameters import Levers
 
 ODD = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
 
 
 def parameter_table() -> str:
-    """Markdown table: name, default, meaning, source (assumptions marked)."""
-    lines = ["| parameter | default | meaning | source |", "|---|---|---|---|"]
-    for name, field in Parameters.model_fields.items():
-        source = (field.json_schema_extra or {}).get("source", "")  # type: ignore[union-attr]
+    """Markdown tables, one per parameter file: name, value, unit, plausible range, meaning,
+    source (assumptions and calibrated values marked)."""
+    lines: list[str] = []
+    group = None
+    for name, entry in entries("parameters").items():
+        if entry.group != group:
+            group = entry.group
+            lines += ["" if lines else "", f"`{entry.file}`", ""]
+            lines += ["| parameter | value | unit | range | meaning | source |"]
+            lines += ["|---|---|---|---|---|---|"]
+        source = entry.source
         for mark in ("ASSUMPTION", "CALIBRATED"):
             if source.startswith(mark):
                 source = f"**{mark}**" + source[len(mark) :]
-        lines.append(f"| `{name}` | {field.default} | {field.description} | {source} |")
-    return "\n".join(lines)
+        if entry.prior is not None:
+            source += f" (prior {entry.prior.value}: {entry.prior.source})"
+        span = "" if entry.low is None else f"{entry.low:g}–{entry.high:g}"
+        lines.append(
+            f"| `{name}` | {entry.value} | {entry.unit} | {span} | {entry.description} | {source} |"
+        )
+    return "\n".join(lines).strip()
 
 
 def lever_table() -> str:
