@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 import typing
 from pathlib import Path
@@ -70,12 +71,22 @@ def read_toml(path: Path) -> dict[str, Any]:
 def merged_raw(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     """The file's tables merged onto its ``baseline`` (recursively), before validation.
 
-    Tables merge key by key; the lists ``changes``, ``new_centres`` and ``closed_centres``
-    are appended to the baseline's. ``name`` and ``description`` are the reform's own.
+    Tables merge key by key; ``new_centres`` and ``closed_centres`` are appended to the
+    baseline's. A reform's dated ``[[changes]]`` of a lever (for one centre, with ``centre``)
+    replace the baseline's changes of that lever within the reform change's window (from its
+    ``start``, until its ``end`` if it has one), and ``[[remove_changes]]`` (``lever``,
+    optional ``centre``, ``start`` and ``end``) removes the baseline's changes of a lever within
+    a window, so that the lever keeps the scenario's ``[levers]`` value there. ``name`` and
+    ``description`` are the reform's own.
     """
     raw = read_toml(path)
     base_name = raw.get("baseline")
+    removals = raw.pop("remove_changes", None)
     if base_name is None:
+        if removals is not None:
+            raise ScenarioError(
+                str(path), ["remove_changes: only a reform (a file with a baseline) can remove"]
+            )
         return raw
     if not isinstance(base_name, str):
         raise ScenarioError(str(path), ["baseline: must be a scenario name or a path (text)"])
@@ -88,7 +99,59 @@ def merged_raw(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     base = merged_raw(resolve_scenario(base_path), (*seen, path.resolve()))
     base.pop("name", None)
     base.pop("description", None)
+    windows = _windows(removals, "remove_changes", str(path))
+    windows += _windows(raw.get("changes"), "changes", str(path))
+    if windows and isinstance(base.get("changes"), list):
+        base["changes"] = without_windows(base["changes"], windows)
     return deep_merge(base, raw)
+
+
+def _windows(items: Any, key: str, source: str) -> list[tuple[str, Any, Any, Any]]:
+    """(lever, centre, start, end) of each entry of a reform's changes or removals."""
+    if items is None:
+        return []
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise ScenarioError(source, [f"{key}: must be a list of tables ([[{key}]])"])
+    out = []
+    for i, item in enumerate(items):
+        if key == "remove_changes":
+            unknown = set(item) - {"lever", "centre", "start", "end"}
+            if unknown or not isinstance(item.get("lever"), str):
+                raise ScenarioError(
+                    source,
+                    [
+                        f"{key}[{i}]: give lever (and centre, start, end); unknown keys: "
+                        f"{', '.join(sorted(unknown)) or 'none'}"
+                    ],
+                )
+        for bound in ("start", "end"):
+            if item.get(bound) is not None and not isinstance(item[bound], dt.date):
+                raise ScenarioError(source, [f"{key}[{i}].{bound}: must be a date (YYYY-MM-DD)"])
+        out.append((item.get("lever"), item.get("centre"), item.get("start"), item.get("end")))
+    return out
+
+
+def without_windows(
+    changes: list[dict[str, Any]], windows: list[tuple[str, Any, Any, Any]]
+) -> list[dict[str, Any]]:
+    """Baseline changes with the windows taken out: a change of the same lever (and centre)
+    keeps only its parts before and after each window."""
+    out = list(changes)
+    for lever, centre, start, end in windows:
+        kept = []
+        for change in out:
+            if change.get("lever") != lever or change.get("centre") != centre:
+                kept.append(change)
+                continue
+            c_start, c_end = change.get("start"), change.get("end")
+            if start is not None and (c_start is None or c_start < start):
+                before_end = start if c_end is None or c_end > start else c_end
+                kept.append({**change, "end": before_end})
+            if end is not None and (c_end is None or c_end > end):
+                after_start = end if c_start is None or c_start < end else c_start
+                kept.append({**change, "start": after_start})
+        out = kept
+    return out
 
 
 def deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:

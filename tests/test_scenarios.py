@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from sfbsim.experiments.scenario_files import (
+    SCENARIO_DIR,
     ScenarioError,
     load_scenario,
     shipped_scenarios,
@@ -147,3 +148,60 @@ def test_readme_example_scenario_is_valid(tmp_path, data):
     assert scenario.changes[0].lever == "weekend_policy"
     assert scenario.new_centres[0].kommunenummer == "5601"
     assert scenario.costs.residential_full_cost == 320000
+
+
+BASE_WITH_CHANGE = """
+name = "base"
+[run]
+start_year = 2025
+years = 5
+[[changes]]
+lever = "units_multiplier"
+value = 0.8
+start = 2026-01-01
+end = 2028-01-01
+"""
+
+
+def windows_of(scenario):
+    return sorted(
+        (str(c.start), str(c.end), c.value)
+        for c in scenario.changes
+        if c.lever == "units_multiplier"
+    )
+
+
+def test_a_reform_change_replaces_the_baseline_change_from_its_start(tmp_path):
+    write(tmp_path, BASE_WITH_CHANGE, "base.toml")
+    reform = write(
+        tmp_path,
+        'baseline = "base.toml"\n[[changes]]\nlever = "units_multiplier"\nvalue = 1.2\n'
+        "start = 2027-01-01\n",
+        "reform.toml",
+    )
+    assert windows_of(load_scenario(reform)) == [
+        ("2026-01-01", "2027-01-01", 0.8),
+        ("2027-01-01", "None", 1.2),
+    ]
+
+
+def test_a_reform_removes_a_baseline_change_within_a_window(tmp_path):
+    write(tmp_path, BASE_WITH_CHANGE, "base.toml")
+    reform = write(
+        tmp_path,
+        'baseline = "base.toml"\n[[remove_changes]]\nlever = "units_multiplier"\n'
+        "start = 2027-01-01\nend = 2027-07-01\n",
+        "reform.toml",
+    )
+    assert windows_of(load_scenario(reform)) == [
+        ("2026-01-01", "2027-01-01", 0.8),
+        ("2027-07-01", "2028-01-01", 0.8),
+    ]
+    alone = write(tmp_path, '[[remove_changes]]\nlever = "units_multiplier"\n', "alone.toml")
+    assert "only a reform" in error_of(alone)
+
+
+def test_price_only_history_is_its_baseline_plus_a_few_lines():
+    text = (SCENARIO_DIR / "history_price_only.toml").read_text(encoding="utf-8")
+    assert 'baseline = "history"' in text
+    assert len(text.splitlines()) < 60
