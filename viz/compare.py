@@ -15,7 +15,12 @@ import solara  # noqa: E402
 import solara.lab  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from sfbsim.experiments.compare import Arm, paired_summary, replicate_in_memory  # noqa: E402
+from sfbsim.experiments.compare import (  # noqa: E402
+    TABLE_COLUMNS,
+    Arm,
+    paired_summary,
+    replicate_in_memory,
+)
 from sfbsim.experiments.execution import Executor  # noqa: E402
 from sfbsim.experiments.outcomes import OUTCOMES  # noqa: E402
 from sfbsim.experiments.scenario_files import ScenarioError, load_scenario, shipped_scenarios  # noqa: E402
@@ -144,17 +149,7 @@ def compare(
         seeds=tuple(seeds),
         years=int(years),
         results=results,
-        table=table[
-            [
-                "outcome",
-                "baseline_mean",
-                "reform_mean",
-                "diff_mean",
-                "diff_ci_low",
-                "diff_ci_high",
-                "reps",
-            ]
-        ],
+        table=table[TABLE_COLUMNS[1:]],
         bands=bands[["year", "outcome", "diff_mean", "diff_ci_low", "diff_ci_high", "reps"]],
     )
 
