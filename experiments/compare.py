@@ -27,6 +27,7 @@ import pandas as pd
 from scipy import stats
 
 from sfbsim.experiments.execution import Executor, Result, Task
+from sfbsim.experiments.files import check_experiment_folder
 from sfbsim.experiments.outcomes import OUTCOMES
 from sfbsim.experiments.store import DB_NAME, Store
 
@@ -184,7 +185,7 @@ def open_experiment(
         **settings,
     }
     version = code_version()
-    out = Path(out)
+    out = check_experiment_folder(Path(out))
     existing_db = (out / DB_NAME).exists()
     store = Store(out)
     try:

@@ -18,9 +18,12 @@ import numpy as np
 import pandas as pd
 
 from sfbsim.experiments.compare import Arm, Experiment, paired_table
+from sfbsim.experiments.files import atomic_write_text, check_file_target
 from sfbsim.experiments.outcomes import OUTCOMES
 from sfbsim.experiments.store import Store, StoreError
 
+GENERATOR = '<meta name="generator" content="sfbsim">'
+"""Marks a report as sfbsim's own: only such a file is replaced by a new report."""
 PLOT_OUTCOMES = (
     "admissions",
     "residential_share",
@@ -235,6 +238,9 @@ def write_report(folder: Path, target: Path | None = None) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
+    target = check_file_target(
+        Path(target) if target is not None else Path(folder) / "report.html", GENERATOR
+    )
     experiment, seeds = load_experiment(folder)
     try:
         sections = []
@@ -304,12 +310,11 @@ def write_report(folder: Path, target: Path | None = None) -> Path:
                 for name, image in maps:
                     sections.append(f'<img alt="map {html.escape(name)}" src="{image}">')
         page = (
-            "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+            f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>{GENERATOR}"
             f"<title>sfbsim report {html.escape(experiment.experiment_id)}</title>"
             f"<style>{STYLE}</style></head><body>" + "\n".join(sections) + "</body></html>"
         )
-        target = Path(target) if target is not None else Path(folder) / "report.html"
-        target.write_text(page, encoding="utf-8")
+        atomic_write_text(target, page)
         return target
     finally:
         experiment.close()

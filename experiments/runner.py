@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import platform
 import shutil
 import subprocess
@@ -17,6 +16,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from sfbsim.experiments.files import (
+    MANIFEST,
+    RESULT_MARK,
+    check_run_folder,
+    publish_folder,
+    recover_stale,
+    staging_folder,
+)
 from sfbsim.model.data_loading import BundledData
 from sfbsim.model.ledger import ledger_tables
 from sfbsim.model.model import SfbModel
@@ -70,17 +77,20 @@ def run_to_folder(
     scenario_text: str = "",
     overwrite: bool = False,
     progress: Callable[[int], None] | None = None,
+    notes: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Run and write the tables and manifest to ``out``.
 
-    The folder is written beside ``out`` first and moved into place only when complete, so a
-    failed or interrupted run never leaves half a folder or destroys an earlier result.
+    ``out`` is checked before the run (experiments.files.check_run_folder: with ``overwrite``
+    only an earlier sfbsim result is replaced). The result is written beside ``out`` first and
+    moved into place only when complete (``publish_folder``), so a failed or killed run never
+    leaves half a folder or destroys an earlier result; what killed runs left is cleaned up or
+    restored first, and ``notes`` is told.
     """
-    out = Path(out)
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise FileExistsError(
-            f"{out} already holds files; choose another --out or pass --overwrite"
-        )
+    out = check_run_folder(Path(out), overwrite)
+    for message in recover_stale(out):
+        if notes is not None:
+            notes(message)
     started = dt.datetime.now(dt.UTC)
     clock = time.perf_counter()
     model, tables = simulate(scenario, data, progress)
@@ -88,18 +98,20 @@ def run_to_folder(
     manifest = build_manifest(scenario, data, scenario_text, started, time.perf_counter() - clock)
     manifest["tables"] = sorted(tables)
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.parent / f".{out.name}.partial-{os.getpid()}"
+    staging = staging_folder(out)
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir()
     try:
         write_tables(tables, staging)
-        (staging / "manifest.json").write_text(
+        (staging / MANIFEST).write_text(
             json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
-        if out.exists():
-            shutil.rmtree(out)
-        staging.rename(out)
+        if out.exists() and any(out.iterdir()):
+            check_run_folder(out, overwrite)  # still an sfbsim result after the run
+        elif out.exists():
+            out.rmdir()
+        publish_folder(staging, out)
     finally:
         if staging.exists():
             shutil.rmtree(staging)
@@ -122,6 +134,7 @@ def build_manifest(
 ) -> dict:
     """Everything needed to reproduce the run."""
     return {
+        RESULT_MARK: True,
         "scenario": scenario.name,
         "description": scenario.description,
         "scenario_file": scenario_text,

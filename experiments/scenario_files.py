@@ -32,15 +32,23 @@ def shipped_scenarios() -> list[str]:
 
 
 def resolve_scenario(name_or_path: str | Path) -> Path:
-    """A path to a scenario file, or the shipped scenario of that name."""
+    """A path to a scenario file, or the shipped scenario of that name.
+
+    A name that looks like a path (it holds ``/`` or ``..`` or ends in ``.toml``) is only ever
+    a file, never looked up among the shipped scenarios.
+    """
+    text = str(name_or_path)
     path = Path(name_or_path)
     if path.is_file():
         return path
-    shipped = SCENARIO_DIR / f"{name_or_path}.toml"
-    if shipped.is_file():
-        return shipped
+    looks_like_path = "/" in text or "\\" in text or ".." in text or text.endswith(".toml")
+    if not looks_like_path and text in shipped_scenarios():
+        return SCENARIO_DIR / f"{text}.toml"
+    if looks_like_path:
+        reason = "no such file" if not path.exists() else "not a file"
+        raise ScenarioError(text, [f"{reason}; give the path to a scenario .toml file"])
     raise ScenarioError(
-        str(name_or_path),
+        text,
         [
             "no such file and no shipped scenario of that name; give a path to a .toml file "
             f"or one of: {', '.join(shipped_scenarios())}"
@@ -61,11 +69,45 @@ def load_scenario(name_or_path: str | Path, data: BundledData | None = None) -> 
 def read_toml(path: Path) -> dict[str, Any]:
     """Parse a TOML file (data only: nothing in it is executed)."""
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        raise ScenarioError(str(path), [f"not valid TOML: {error}"]) from None
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise ScenarioError(str(path), ["not a UTF-8 text file"]) from None
+    except OSError as error:
+        raise ScenarioError(str(path), [f"cannot be read: {error.strerror or error}"]) from None
+    if len(text) > MAX_SCENARIO_BYTES:
+        raise ScenarioError(str(path), [f"is larger than {MAX_SCENARIO_BYTES:,} bytes"])
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ScenarioError(str(path), [f"not valid TOML: {error}"]) from None
+    except RecursionError:
+        raise ScenarioError(str(path), ["nests tables or arrays too deeply to be read"]) from None
+    depth = _depth(raw)
+    if depth > MAX_DEPTH:
+        raise ScenarioError(
+            str(path), [f"nests tables or arrays {depth} levels deep; at most {MAX_DEPTH} are used"]
+        )
+    return raw
+
+
+MAX_SCENARIO_BYTES = 1_000_000
+MAX_DEPTH = 8
+"""A scenario nests at most levers.centres.<id>.<key> (4) or a change's list value (3)."""
+
+
+def _depth(value: Any, level: int = 0) -> int:
+    """How deeply tables and arrays nest (iteratively: a hostile file cannot exhaust the stack)."""
+    deepest, stack = level, [(value, level)]
+    while stack:
+        item, at = stack.pop()
+        deepest = max(deepest, at)
+        if deepest > MAX_DEPTH:
+            return deepest
+        children = (
+            item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        )
+        stack.extend((child, at + 1) for child in children)
+    return deepest
 
 
 def merged_raw(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
@@ -176,10 +218,28 @@ def parse_scenario(raw: dict[str, Any], source: str = "scenario") -> Scenario:
         scenario = Scenario.model_validate(raw)
     except ValidationError as error:
         raise ScenarioError(source, describe_errors(error)) from None
-    messages = check_changes(scenario)
+    messages = check_changes(scenario) or scenario.date_problems()
     if messages:
         raise ScenarioError(source, messages)
     return scenario
+
+
+def scenario_warnings(scenario: Scenario) -> list[str]:
+    """What a valid scenario does that a reader may not expect (printed as notes): dated
+    entries outside a run shortened on the command line, centres opening before the run."""
+    notes = [
+        f"{problem.split(':')[0]} falls outside this run (shortened by --years or a baseline's "
+        "run) and does nothing here"
+        for problem in scenario.date_problems()
+    ]
+    first = scenario.run.first_day
+    for centre in scenario.new_centres:
+        if centre.opens is not None and centre.opens < first:
+            notes.append(
+                f"new centre {centre.centre_id} opens on {centre.opens}, before the run starts: "
+                "it is open from the first day"
+            )
+    return notes
 
 
 def check_changes(scenario: Scenario) -> list[str]:

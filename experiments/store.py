@@ -80,6 +80,47 @@ class StoreError(ValueError):
     """The store cannot be used as asked (the message says what to do instead)."""
 
 
+TABLES = ("experiments", "scenarios", "runs", "outcomes", "municipality")
+DUCKDB_MAGIC = b"DUCK"
+"""DuckDB database files carry these bytes at offset 8."""
+
+
+def check_database_file(path: Path) -> None:
+    """Refuse a file that is not a DuckDB database (a SQLite file, text, an empty file)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(16)
+    except OSError as error:
+        raise StoreError(f"cannot read {path}: {error.strerror or error}") from None
+    if head[8:12] != DUCKDB_MAGIC:
+        kind = "empty" if not head else "not a DuckDB database"
+        if head.startswith(b"SQLite format 3"):
+            kind = "a SQLite database"
+        raise StoreError(
+            f"{path} is {kind}, not an sfbsim results database; sfbsim never writes into it: "
+            "choose another --out (or move the file away)"
+        )
+
+
+def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """Open the database without letting DuckDB fetch or load extensions."""
+    config = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    try:
+        return duckdb.connect(str(path), read_only=read_only, config=config)
+    except duckdb.IOException as error:
+        text = str(error)
+        if "lock" in text.lower():
+            raise StoreError(
+                f"cannot open {path}: another process is using it ({text}); wait for it to "
+                "finish or choose another --out"
+            ) from None
+        raise StoreError(f"cannot open {path}: {text}") from None
+    except duckdb.Error as error:
+        raise StoreError(
+            f"{path} cannot be opened as an sfbsim results database ({error}); choose another --out"
+        ) from None
+
+
 class Store:
     """A results database (``DIR/results.duckdb``); one writer at a time."""
 
@@ -89,17 +130,33 @@ class Store:
             path = path / DB_NAME
         self.path = path
         if read_only and not path.exists():
-            raise StoreError(f"no results database at {path}")
-        if not read_only:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.con = duckdb.connect(str(path), read_only=read_only)
-        except duckdb.IOException as error:
             raise StoreError(
-                f"cannot open {path}: {error}. Is another sfbsim process using this folder?"
-            ) from None
-        if not read_only:
-            self.con.execute(SCHEMA)
+                f"no results database at {path}: this is not the folder of an sfbsim compare, "
+                "sweep or sensitivity experiment (a folder of `sfbsim run` holds tables, not a "
+                "database)"
+            )
+        if path.exists():
+            check_database_file(path)
+        elif not read_only:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self.con = _connect(path, read_only)
+        try:
+            foreign = set(self.table_names()) - set(TABLES)
+            if foreign:
+                raise StoreError(
+                    f"{path} is a DuckDB database but not sfbsim's (it has tables "
+                    f"{', '.join(sorted(foreign)[:5])}); sfbsim never writes into it: choose "
+                    "another --out"
+                )
+            if not read_only:
+                self.con.execute(SCHEMA)
+        except BaseException:
+            self.con.close()
+            raise
+
+    def table_names(self) -> list[str]:
+        """The tables in the database."""
+        return [row[0] for row in self.con.execute("SHOW TABLES").fetchall()]
 
     def close(self) -> None:
         self.con.close()
@@ -310,7 +367,9 @@ class Store:
             raise StoreError(f"unknown format {fmt!r}; use parquet or csv")
         if self.experiment(experiment_id) is None:
             raise StoreError(f"no experiment {experiment_id!r} in {self.path}")
-        folder = Path(folder)
+        from sfbsim.experiments.files import atomic_write_frame, check_place
+
+        folder = check_place(Path(folder))
         folder.mkdir(parents=True, exist_ok=True)
         queries = {
             "outcomes": "SELECT s.name AS scenario, s.role, o.* EXCLUDE (experiment_id) "
@@ -329,11 +388,7 @@ class Store:
         for name, query in queries.items():
             frame = self.con.execute(query, {"id": experiment_id}).df()
             target = folder / f"{experiment_id}-{name}.{fmt}"
-            if fmt == "parquet":
-                frame.to_parquet(target, index=False)
-            else:
-                frame.to_csv(target, index=False, lineterminator="\n")
-            written.append(target)
+            written.append(atomic_write_frame(frame, target))
         return written
 
 

@@ -28,10 +28,11 @@ WEEKDAY_INDEX: dict[str, int] = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 
 
 
 class Strict(BaseModel):
-    """Base for every scenario section: unknown keys and wrong types are errors."""
+    """Base for every scenario section: unknown keys, wrong types (strictly: "0.5" is not a
+    number, "yes" not a boolean), NaN and infinity are errors."""
 
     model_config = ConfigDict(
-        extra="forbid", validate_assignment=True, frozen=False, allow_inf_nan=False
+        extra="forbid", validate_assignment=True, frozen=False, allow_inf_nan=False, strict=True
     )
 
 
@@ -149,14 +150,18 @@ class Parameters(Strict):
 
 
 NonNegInt = Annotated[int, Field(ge=0)]
+Units = Annotated[int, Field(ge=0, le=200)]
+"""Residential units or home-based slots of one centre: 0-200 (the largest centre has 13)."""
+Multiplier = Annotated[float, Field(ge=0, le=10)]
+"""A lever's multiplier: 0-10 (10 times today's rate, capacity or case volume at most)."""
 
 
 class CentreOverride(Strict):
     """Per-centre lever values; anything left out keeps the bundled value."""
 
     weekend_policy: WeekendPolicy | None = None
-    residential_units: NonNegInt | None = None
-    home_based_capacity: NonNegInt | None = None
+    residential_units: Units | None = None
+    home_based_capacity: Units | None = None
     summer_closure_weeks: Annotated[int, Field(ge=0, le=12)] | None = None
     holidays_open: bool | None = None
 
@@ -171,20 +176,19 @@ class Levers(Strict):
     summer_closure_weeks: Annotated[int, Field(ge=0, le=12)] | None = Field(
         None, description="Summer closure weeks for every centre (None keeps each centre's own)"
     )
-    copay_multiplier: float = Field(1.0, ge=0, description="Multiplier on all centre co-payments")
-    copay_multiplier_residential: float = Field(1.0, ge=0, description="Extra, residential")
-    copay_multiplier_home: float = Field(1.0, ge=0, description="Extra, home-based")
-    copay_multiplier_high_risk: float = Field(
-        1.0, ge=0, description="Extra multiplier on centre co-payments for high-risk cases"
+    copay_multiplier: Multiplier = Field(1.0, description="Multiplier on all centre co-payments")
+    copay_multiplier_residential: Multiplier = Field(1.0, description="Extra, residential")
+    copay_multiplier_home: Multiplier = Field(1.0, description="Extra, home-based")
+    copay_multiplier_high_risk: Multiplier = Field(
+        1.0, description="Extra multiplier on centre co-payments for high-risk cases"
     )
     full_municipal_financing: bool = Field(
         False,
         description="The municipality pays the full cost of centre assessments instead of the "
         "co-payment (the Alta/Færder/Røyken trial, Deloitte 2019)",
     )
-    case_rate_multiplier: float = Field(
+    case_rate_multiplier: Multiplier = Field(
         1.0,
-        ge=0,
         description="Multiplier on the serious-concern case rate (e.g. the pandemic, falling "
         "case volumes)",
     )
@@ -192,8 +196,8 @@ class Levers(Strict):
         False,
         description="Centres also take children 6-12 (the pre-2022 mandate)",
     )
-    units_multiplier: float = Field(1.0, ge=0, description="Multiplier on residential units")
-    home_capacity_multiplier: float = Field(1.0, ge=0, description="Multiplier, home-based")
+    units_multiplier: Multiplier = Field(1.0, description="Multiplier on residential units")
+    home_capacity_multiplier: Multiplier = Field(1.0, description="Multiplier, home-based")
     intake_meeting_days: list[Weekday] = Field(
         default_factory=lambda: ["tue", "thu"],
         min_length=1,
@@ -291,8 +295,8 @@ class NewCentre(Strict):
     name: str = ""
     kommunenummer: str = Field(pattern=r"^[0-9]{4}$")
     operator: Literal["bufetat", "ideell", "oslo_municipal"] = "bufetat"
-    residential_units: NonNegInt = 5
-    home_based_capacity: NonNegInt = 3
+    residential_units: Units = 5
+    home_based_capacity: Units = 3
     weekend_policy: WeekendPolicy = "every_other_weekend_closed"
     summer_closure_weeks: Annotated[int, Field(ge=0, le=12)] = 2
     nationwide_intake: bool = False
@@ -313,7 +317,17 @@ class RunSettings(Strict):
     # co-payment rates before 2013 clamp to 2013, population data starts in 2005.
     start_year: Annotated[int, Field(ge=2012, le=2100)] = 2025
     years: Annotated[int, Field(ge=1, le=100)] = 10
-    seed: Annotated[int, Field(ge=0)] = 1
+    seed: Annotated[int, Field(ge=0, le=10**12)] = 1
+
+    @property
+    def first_day(self) -> dt.date:
+        """1 January of the first simulated year."""
+        return dt.date(self.start_year, 1, 1)
+
+    @property
+    def end_day(self) -> dt.date:
+        """The day after the last simulated day (1 January after the run)."""
+        return dt.date(self.start_year + self.years, 1, 1)
 
 
 class Scenario(Strict):
@@ -333,6 +347,48 @@ class Scenario(Strict):
     changes: list[Change] = Field(default_factory=list)
     new_centres: list[NewCentre] = Field(default_factory=list)
     closed_centres: list[ClosedCentre] = Field(default_factory=list)
+
+    def date_problems(self) -> list[str]:
+        """Dated entries that cannot take effect in the simulated period, in words: a change
+        that ends before the run starts or starts after it ends, a centre that opens after the
+        run, a closure outside the run, two closures of one centre."""
+        first, end = self.run.first_day, self.run.end_day
+        period = f"the simulated period {first} to {end - dt.timedelta(days=1)}"
+        problems = []
+        for i, change in enumerate(self.changes):
+            where = f"changes[{i}] ({change.lever})"
+            if change.start is not None and change.start >= end:
+                problems.append(
+                    f"{where}: starts on {change.start}, after {period}, so it would do nothing; "
+                    "move the date or lengthen the run ([run] years)"
+                )
+            if change.end is not None and change.end <= first:
+                problems.append(
+                    f"{where}: ends on {change.end}, before {period} starts, so it would do "
+                    "nothing; move the dates or remove the change"
+                )
+        for i, centre in enumerate(self.new_centres):
+            if centre.opens is not None and centre.opens >= end:
+                problems.append(
+                    f"new_centres[{i}] ({centre.centre_id}): opens on {centre.opens}, after "
+                    f"{period}; move the date or lengthen the run"
+                )
+        seen: dict[str, int] = {}
+        for i, closure in enumerate(self.closed_centres):
+            where = f"closed_centres[{i}] ({closure.centre_id})"
+            if closure.centre_id in seen:
+                problems.append(
+                    f"{where}: the centre is already closed by closed_centres"
+                    f"[{seen[closure.centre_id]}]; keep one closure per centre"
+                )
+            seen.setdefault(closure.centre_id, i)
+            if not first <= closure.closes < end:
+                problems.append(
+                    f"{where}: closes on {closure.closes}, outside {period}; a closure must fall "
+                    "within the run (to leave a centre out from the start, close it on "
+                    f"{first + dt.timedelta(days=1)})"
+                )
+        return problems
 
     def with_run(
         self, *, years: int | None = None, seed: int | None = None, start_year: int | None = None

@@ -109,7 +109,7 @@ def test_a_reform_merges_onto_its_baseline(tmp_path, data):
 
 def test_not_toml_and_missing_files(tmp_path):
     assert "not valid TOML" in error_of(write(tmp_path, "this is = = not toml"))
-    with pytest.raises(ScenarioError, match="no shipped scenario"):
+    with pytest.raises(ScenarioError, match="no such file"):
         load_scenario(tmp_path / "missing.toml")
 
 

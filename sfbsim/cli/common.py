@@ -44,21 +44,37 @@ def input_errors() -> tuple[type[BaseException], ...]:
     """Every exception type that means bad input (imported here, not at start-up)."""
     from sfbsim.experiments.compare import ExperimentError
     from sfbsim.experiments.execution import ExecutionError
+    from sfbsim.experiments.files import OutputError
     from sfbsim.experiments.scenario_files import ScenarioError
     from sfbsim.experiments.store import StoreError
     from sfbsim.model.data_loading import DataValidationError
+    from sfbsim.model.parameter_files import ParameterFileError
 
-    return (ScenarioError, DataValidationError, ExperimentError, StoreError, ExecutionError)
+    return (
+        ScenarioError,
+        DataValidationError,
+        ExperimentError,
+        StoreError,
+        ExecutionError,
+        OutputError,
+        ParameterFileError,
+    )
 
 
 @contextlib.contextmanager
 def bad_input() -> Iterator[None]:
     """Turn every input error into a clear message and exit code 2."""
+    from pydantic import ValidationError
+
+    from sfbsim.experiments.scenario_files import describe_errors
+
     kinds = input_errors()
     try:
         yield
     except kinds as error:
         raise fail(str(error)) from None
+    except ValidationError as error:
+        raise fail("\n".join(describe_errors(error))) from None
 
 
 # --- options shared by several commands -----------------------------------------------------

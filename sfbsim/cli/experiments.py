@@ -28,6 +28,7 @@ from sfbsim.cli.common import (
     fail,
     say,
 )
+from sfbsim.experiments.files import atomic_write_frame
 
 if TYPE_CHECKING:
     from sfbsim.experiments.compare import Arm, Experiment
@@ -35,16 +36,23 @@ if TYPE_CHECKING:
 
 # --- shared options -------------------------------------------------------------------------
 YearsOption = Annotated[
-    int | None, typer.Option(help="Simulated years (default: the baseline's).", min=1)
+    int | None,
+    typer.Option(help="Simulated years, 1-100 (default: the baseline's).", min=1, max=100),
 ]
 OutOption = Annotated[Path, typer.Option(help="Output folder (holds results.duckdb).")]
 SeedOption = Annotated[
     int | None,
-    typer.Option(help="Seed of replication 0; replication r uses seed+r (default: baseline's)."),
+    typer.Option(
+        help="Seed of replication 0; replication r uses seed+r (default: baseline's).",
+        min=0,
+        max=10**12,
+    ),
 ]
 WorkersOption = Annotated[
     int | None,
-    typer.Option(help="Local worker processes (default: up to 2; 0 runs in this process)."),
+    typer.Option(
+        help="Local worker processes (default: up to 2; 0 runs in this process).", min=0, max=64
+    ),
 ]
 SchedulerOption = Annotated[
     str | None,
@@ -119,9 +127,16 @@ def _parse_reps(reps: str) -> int | None:
         raise fail(
             f"--reps {reps!r}: give a whole number of replications (2 or more) or auto"
         ) from None
-    if value < 2:
-        raise fail("--reps must be at least 2 (a confidence interval needs two pairs) or auto")
+    if not 2 <= value <= MAX_REPS:
+        raise fail(
+            f"--reps {value}: give 2 to {MAX_REPS:,} (a confidence interval needs two pairs) "
+            "or auto"
+        )
     return value
+
+
+MAX_REPS = 10_000
+"""Most replications an experiment may ask for."""
 
 
 # --- compare --------------------------------------------------------------------------------
@@ -147,8 +162,12 @@ def compare(
         float,
         typer.Option(help="--reps auto: CI half-width target, as a share of the baseline mean."),
     ] = 0.05,
-    min_reps: Annotated[int, typer.Option(help="--reps auto: start with this many.", min=2)] = 5,
-    max_reps: Annotated[int, typer.Option(help="--reps auto: never more than this.", min=2)] = 200,
+    min_reps: Annotated[
+        int, typer.Option(help="--reps auto: start with this many.", min=2, max=10_000)
+    ] = 5,
+    max_reps: Annotated[
+        int, typer.Option(help="--reps auto: never more than this.", min=2, max=10_000)
+    ] = 200,
     seed: SeedOption = None,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
@@ -169,8 +188,11 @@ def compare(
     groups = _parse_by(by)
     if target_outcome not in OUTCOMES:
         raise fail(f"--target-outcome {target_outcome!r}: allowed: {', '.join(OUTCOMES)}")
-    if target <= 0:
-        raise fail("--target must be above 0 (e.g. 0.05 for 5 % of the baseline mean)")
+    if not (math.isfinite(target) and 0 < target <= 10):
+        raise fail(
+            f"--target {target}: give a share of the baseline mean above 0 and at most 10 "
+            "(e.g. 0.05 for 5 %)"
+        )
     with bad_input():
         bundled = load_data(data)
         base = cmp.load_arm(baseline, bundled, "baseline", years)
@@ -216,7 +238,7 @@ def compare(
         execute(experiment, workers, scheduler, quiet, out, "compare", body)
         table = cmp.comparison_table(experiment, n_reps, groups)
         out.mkdir(parents=True, exist_ok=True)
-        table.to_csv(out / "comparison.csv", index=False, lineterminator="\n")
+        atomic_write_frame(table, out / "comparison.csv")
         if not quiet:
             print_comparison(table)
         if reps == "auto":
@@ -373,15 +395,19 @@ def sweep(
     baseline: Annotated[str, typer.Argument(help="Baseline scenario (shipped name or .toml).")],
     lever: LeverOption,
     design: Annotated[str, typer.Option(help="grid (every combination) or lhs.")] = "grid",
-    samples: Annotated[int, typer.Option(help="--design lhs: number of points.", min=1)] = 20,
+    samples: Annotated[
+        int, typer.Option(help="--design lhs: number of points.", min=1, max=100_000)
+    ] = 20,
     years: YearsOption = None,
-    reps: Annotated[int, typer.Option(help="Replications per point.", min=1)] = 3,
+    reps: Annotated[int, typer.Option(help="Replications per point.", min=1, max=10_000)] = 3,
     outcome: Annotated[
         str, typer.Option(help="Outcome shown in the printed table (the CSV has all).")
     ] = "admissions",
     out: OutOption = Path("results/sweep"),
     seed: SeedOption = None,
-    design_seed: Annotated[int, typer.Option(help="Seed of the Latin hypercube.")] = 0,
+    design_seed: Annotated[
+        int, typer.Option(help="Seed of the Latin hypercube.", min=0, max=2**32 - 1)
+    ] = 0,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
     data: DataOption = None,
@@ -420,7 +446,7 @@ def sweep(
         table = cmp.paired_table(experiment, experiment.seeds(reps))
         table = table[cmp.TABLE_COLUMNS].rename(columns={"reform_mean": "point_mean"})
         table = sw.with_values(table, experiment.others, specs)
-        table.to_csv(out / "sweep.csv", index=False, lineterminator="\n")
+        atomic_write_frame(table, out / "sweep.csv")
         if not quiet:
             shown = table[table["outcome"] == outcome].rename(
                 columns={"point": "scenario", "point_mean": "reform_mean"}
@@ -457,7 +483,9 @@ def sensitivity(
     ] = 1,
     out: OutOption = Path("results/sensitivity"),
     seed: SeedOption = None,
-    design_seed: Annotated[int, typer.Option(help="Seed of the SALib sample.")] = 0,
+    design_seed: Annotated[
+        int, typer.Option(help="Seed of the SALib sample.", min=0, max=2**32 - 1)
+    ] = 0,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
     data: DataOption = None,
@@ -505,7 +533,7 @@ def sensitivity(
             frame.insert(1, "method", method)
             frames.append(frame)
         table = pd.concat(frames, ignore_index=True)
-        table.to_csv(out / "sensitivity.csv", index=False, lineterminator="\n")
+        atomic_write_frame(table, out / "sensitivity.csv")
         if not quiet:
             shown = Table(title=f"Sensitivity ({method}, {len(points)} points × {reps} reps)")
             for column in table.columns:

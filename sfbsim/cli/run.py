@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from sfbsim.cli.common import DataOption, ScenarioOption, bad_input, console, fail, say
+from sfbsim.cli.common import DataOption, ScenarioOption, bad_input, console, note, say
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,16 +38,18 @@ def run(
         TimeRemainingColumn,
     )
 
+    from sfbsim.experiments.files import check_run_folder
     from sfbsim.experiments.runner import run_to_folder
-    from sfbsim.experiments.scenario_files import load_scenario, resolve_scenario
+    from sfbsim.experiments.scenario_files import load_scenario, resolve_scenario, scenario_warnings
     from sfbsim.model.data_loading import load_data
 
     with bad_input():
         bundled = load_data(data)
         path = resolve_scenario(scenario)
         chosen = load_scenario(path, bundled).with_run(years=years, seed=seed)
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise fail(f"{out} already holds files; choose another --out or pass --overwrite")
+        for warning in scenario_warnings(chosen):
+            note(warning)
+        check_run_folder(out, overwrite)
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -58,14 +60,16 @@ def run(
         disable=quiet,
     ) as bar:
         task = bar.add_task(escape(chosen.name), total=chosen.run.years)
-        result = run_to_folder(
-            chosen,
-            bundled,
-            out,
-            scenario_text=path.read_text(encoding="utf-8"),
-            overwrite=overwrite,
-            progress=lambda _year: bar.advance(task),
-        )
+        with bad_input():
+            result = run_to_folder(
+                chosen,
+                bundled,
+                out,
+                scenario_text=path.read_text(encoding="utf-8"),
+                overwrite=overwrite,
+                progress=lambda _year: bar.advance(task),
+                notes=note,
+            )
     if not quiet:
         print_summary(result.tables["year_region"])
     say("Results written to ", (str(out), "bold"), f" ({result.manifest['wall_seconds']} s)")
