@@ -378,8 +378,9 @@ def paired_summary(
     parts = []
     for arm in arms:
         mine = frame[frame["param_hash"] == arm.param_hash].drop(columns="param_hash")
-        paired = mine.merge(base_rows, on=["seed", *keys], how="inner")
-        paired = paired.dropna(subset=["value", "base"])
+        paired = mine.merge(base_rows, on=["seed", *keys], how="outer")
+        unpaired = paired["value"].isna() | paired["base"].isna()
+        paired.loc[unpaired, ["value", "base"]] = np.nan  # an outcome without a pair: NaN, 0 reps
         paired["diff"] = paired["value"] - paired["base"]
         grouped = paired.groupby(keys, sort=False)
         summary = grouped.agg(
@@ -387,7 +388,7 @@ def paired_summary(
             reform_mean=("value", "mean"),
             diff_mean=("diff", "mean"),
             diff_sd=("diff", "std"),
-            reps=("diff", "size"),
+            reps=("diff", "count"),
         ).reset_index()
         half = _half_width(summary["diff_sd"].to_numpy(), summary["reps"].to_numpy(), level)
         summary["diff_ci_low"] = summary["diff_mean"] - half

@@ -60,7 +60,11 @@ def load_scenario(name_or_path: str | Path, data: BundledData | None = None) -> 
     """Read, merge onto its baseline, validate, and (given data) check a scenario file."""
     path = resolve_scenario(name_or_path)
     raw = merged_raw(path)
-    scenario = parse_scenario(raw, str(path))
+    own = None
+    if "baseline" in raw:
+        mine = read_toml(path)
+        own = {key: len(mine.get(key) or []) for key in APPENDED_LISTS}
+    scenario = parse_scenario(raw, str(path), own)
     if data is not None:
         check_against_data(scenario, data, str(path))
     return scenario
@@ -212,13 +216,17 @@ def deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
 APPENDED_LISTS = ("changes", "new_centres", "closed_centres")
 
 
-def parse_scenario(raw: dict[str, Any], source: str = "scenario") -> Scenario:
-    """Validate a scenario given as a dict (e.g. parsed TOML), dated changes included."""
+def parse_scenario(
+    raw: dict[str, Any], source: str = "scenario", own: dict[str, int] | None = None
+) -> Scenario:
+    """Validate a scenario given as a dict (e.g. parsed TOML), dated changes included; dated
+    entries must fall within the run (of a reform: its ``own`` entries, see
+    ``Scenario.date_problems``)."""
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as error:
         raise ScenarioError(source, describe_errors(error)) from None
-    messages = check_changes(scenario) or scenario.date_problems()
+    messages = check_changes(scenario) or scenario.date_problems(own)
     if messages:
         raise ScenarioError(source, messages)
     return scenario

@@ -359,9 +359,20 @@ class Recorder:
         if cached is not None:
             return cached
         municipalities = self.model.data.municipalities
-        columns = ["year", "municipality", "option", "wait_days", "centre"]
+        columns = {
+            "year": "int64",
+            "municipality": "int64",
+            "option": "object",
+            "wait_days": "int64",
+            "centre": "int64",
+        }
         values = list(zip(*self.waits, strict=True)) if self.waits else [[]] * len(columns)
-        waits = pd.DataFrame(dict(zip(columns, values, strict=True)))
+        waits = pd.DataFrame(
+            {
+                name: pd.Series(list(column), dtype=dtype)
+                for (name, dtype), column in zip(columns.items(), values, strict=True)
+            }
+        )
         waits["region"] = municipalities["region"].to_numpy()[waits["municipality"].to_numpy()]
         waits["size_class"] = municipalities["size_class"].to_numpy()[
             waits["municipality"].to_numpy()

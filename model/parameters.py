@@ -348,14 +348,24 @@ class Scenario(Strict):
     new_centres: list[NewCentre] = Field(default_factory=list)
     closed_centres: list[ClosedCentre] = Field(default_factory=list)
 
-    def date_problems(self) -> list[str]:
+    def date_problems(self, own: dict[str, int] | None = None) -> list[str]:
         """Dated entries that cannot take effect in the simulated period, in words: a change
         that ends before the run starts or starts after it ends, a centre that opens after the
-        run, a closure outside the run, two closures of one centre."""
+        run, a closure outside the run, two closures of one centre.
+
+        ``own`` limits the check to the last ``own[key]`` entries of ``changes``,
+        ``new_centres`` and ``closed_centres`` (a reform's own entries; those it inherits from
+        a baseline whose run it shortens are not its errors).
+        """
         first, end = self.run.first_day, self.run.end_day
+
+        def checked(key: str, items: list) -> list[tuple[int, Any]]:
+            start = 0 if own is None else len(items) - own.get(key, 0)
+            return [(i, item) for i, item in enumerate(items) if i >= start]
+
         period = f"the simulated period {first} to {end - dt.timedelta(days=1)}"
         problems = []
-        for i, change in enumerate(self.changes):
+        for i, change in checked("changes", self.changes):
             where = f"changes[{i}] ({change.lever})"
             if change.start is not None and change.start >= end:
                 problems.append(
@@ -367,15 +377,19 @@ class Scenario(Strict):
                     f"{where}: ends on {change.end}, before {period} starts, so it would do "
                     "nothing; move the dates or remove the change"
                 )
-        for i, centre in enumerate(self.new_centres):
+        for i, centre in checked("new_centres", self.new_centres):
             if centre.opens is not None and centre.opens >= end:
                 problems.append(
                     f"new_centres[{i}] ({centre.centre_id}): opens on {centre.opens}, after "
                     f"{period}; move the date or lengthen the run"
                 )
         seen: dict[str, int] = {}
+        mine = {i for i, _ in checked("closed_centres", self.closed_centres)}
         for i, closure in enumerate(self.closed_centres):
             where = f"closed_centres[{i}] ({closure.centre_id})"
+            if i not in mine:
+                seen.setdefault(closure.centre_id, i)
+                continue
             if closure.centre_id in seen:
                 problems.append(
                     f"{where}: the centre is already closed by closed_centres"

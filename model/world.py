@@ -186,6 +186,11 @@ def change_days(model: SfbModel) -> set[int]:
     return {d for d in days if d <= model.calendar.n_days}
 
 
+NO_CENTRE_HOURS = 48.0
+"""Travel hours a municipality sees when no centre exists during the run (the plausible
+maximum of a travel time): a centre option is then as good as unreal."""
+
+
 # --- municipalities ---------------------------------------------------------------------------
 def build_municipalities(model: SfbModel) -> list[Municipality]:
     """All municipalities with their size-class indices plus municipal variation (drawn from
@@ -222,10 +227,14 @@ def refresh_reach(model: SfbModel) -> None:
     """Tell each municipality its nearest residential centre (its own intake's if that has
     units, else any) and whether some centre's staff can reach it for home-based work."""
     p = model.parameters
+    if not model.centres:  # no centre at all during the run: nothing is in reach
+        for municipality in model.municipalities:
+            municipality.set_reach(NO_CENTRE_HOURS, False)
+        return
     has_units = model.units_now > 0
     has_home = model.home_capacity_now > 0
     serves = np.array([c.serves_intake for c in model.centres])
-    columns = np.array([c.index for c in model.centres])
+    columns = np.array([c.index for c in model.centres], dtype=np.int64)
     travel = model.travel[:, columns]
     own_units = has_units[columns]
     reach_home = (travel[:, has_home[columns]] <= p.max_home_travel_hours).any(axis=1)

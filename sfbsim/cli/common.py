@@ -40,6 +40,11 @@ def say(*parts: str | tuple[str, str]) -> None:
     console.print(Text.assemble(*parts), soft_wrap=True)
 
 
+def cells(*values: object) -> list[Text]:
+    """Table cells as plain text (a name holding ``[/]`` is shown, never read as markup)."""
+    return [Text(str(value)) for value in values]
+
+
 def input_errors() -> tuple[type[BaseException], ...]:
     """Every exception type that means bad input (imported here, not at start-up)."""
     from sfbsim.experiments.compare import ExperimentError

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import numpy as np
 import pandas as pd
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -18,6 +19,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from sfbsim.cli.common import (
     DataOption,
@@ -26,8 +28,10 @@ from sfbsim.cli.common import (
     console,
     errors,
     fail,
+    note,
     say,
 )
+from sfbsim.cli.common import cells as plain
 from sfbsim.experiments.files import atomic_write_frame
 
 if TYPE_CHECKING:
@@ -243,9 +247,26 @@ def compare(
             print_comparison(table)
         if reps == "auto":
             _say_auto(auto, target_outcome, target, max_reps)
+        note_missing_pairs(table, n_reps)
         say("Comparison written to ", (str(out / "comparison.csv"), "bold"))
     finally:
         experiment.close()
+
+
+def note_missing_pairs(table: pd.DataFrame, reps: int) -> None:
+    """Say which outcomes some replications could not give (e.g. a wait with no admissions)."""
+    short = table[table["reps"] < reps]
+    for scenario, rows in short.groupby("scenario", sort=False):
+        shown = ", ".join(
+            f"{row.outcome} ({row.reps} of {reps})"
+            for row in rows.drop_duplicates("outcome").itertuples()
+        )
+        note(
+            f"{scenario}: some outcomes have a value in fewer pairs than asked for: {shown}. "
+            "A run gives no value where there is nothing to measure (e.g. no wait without "
+            "admissions); such outcomes are left out of their pairs, and shown as – when no "
+            "pair has one"
+        )
 
 
 def execute(experiment, workers, scheduler, quiet: bool, out: Path, label: str, body) -> None:
@@ -256,7 +277,7 @@ def execute(experiment, workers, scheduler, quiet: bool, out: Path, label: str, 
         executor = Executor(workers, scheduler, experiment.data_dir).__enter__()
     try:
         with progress_bar(quiet) as progress:
-            body(executor, Bar(progress, f"{label} ({executor.description})"))
+            body(executor, Bar(progress, escape(f"{label} ({executor.description})")))
     except KeyboardInterrupt:
         executor.__exit__(KeyboardInterrupt, None, None)
         raise _interrupted(out) from None
@@ -300,7 +321,7 @@ def _fmt(value: float) -> str:
 
 def print_comparison(table: pd.DataFrame, title: str = "Reform − baseline") -> None:
     """The comparison table, as a policy analyst reads it."""
-    shown = Table(title=f"{title} (mean over paired replications, 95 % CI)")
+    shown = Table(title=Text(f"{title} (mean over paired replications, 95 % CI)"))
     has_groups = "scope" in table.columns
     columns = ["scenario", "outcome"] + (["group"] if has_groups else [])
     for name in columns:
@@ -318,7 +339,7 @@ def print_comparison(table: pd.DataFrame, title: str = "Reform − baseline") ->
             f"{_fmt(row.diff_ci_low)} … {_fmt(row.diff_ci_high)}",
             str(row.reps),
         ]
-        shown.add_row(*cells)
+        shown.add_row(*plain(*cells))
     console.print(shown)
 
 
@@ -535,13 +556,13 @@ def sensitivity(
         table = pd.concat(frames, ignore_index=True)
         atomic_write_frame(table, out / "sensitivity.csv")
         if not quiet:
-            shown = Table(title=f"Sensitivity ({method}, {len(points)} points × {reps} reps)")
+            shown = Table(title=Text(f"Sensitivity ({method}, {len(points)} points × {reps} reps)"))
             for column in table.columns:
                 shown.add_column(
                     column, justify="left" if column in ("outcome", "method", "lever") else "right"
                 )
             for row in table.itertuples(index=False):
-                shown.add_row(*[v if isinstance(v, str) else _fmt(v) for v in row])
+                shown.add_row(*plain(*[v if isinstance(v, str) else _fmt(v) for v in row]))
             console.print(shown)
         say("Indices written to ", (str(out / "sensitivity.csv"), "bold"))
     finally:
@@ -587,7 +608,7 @@ def results(
     if export is not None:
         raise fail(f"no experiment {export!r} under {path}; run `sfbsim results {path}` to list")
     table = pd.concat(listing, ignore_index=True)
-    shown = Table(title=f"Experiments under {path}")
+    shown = Table(title=Text(f"Experiments under {path}"))
     for column in ("folder", "experiment_id", "kind", "created_at", "scenarios", "runs"):
         shown.add_column(column, overflow="fold")
     for row in table.itertuples(index=False):
@@ -595,12 +616,14 @@ def results(
         if len(scenarios) > 60:
             scenarios = scenarios[:57] + "..."
         shown.add_row(
-            row.folder,
-            row.experiment_id,
-            row.kind,
-            str(row.created_at)[:19],
-            scenarios,
-            str(row.runs),
+            *plain(
+                row.folder,
+                row.experiment_id,
+                row.kind,
+                str(row.created_at)[:19],
+                scenarios,
+                str(row.runs),
+            )
         )
     console.print(shown)
 

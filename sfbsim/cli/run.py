@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from sfbsim.cli.common import DataOption, ScenarioOption, bad_input, console, note, say
+from sfbsim.cli.common import cells as plain
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -123,5 +124,5 @@ def print_summary(year_region: pd.DataFrame) -> None:
                 cells.append(f"{value:.0f}")
             else:
                 cells.append(f"{int(value):,}")
-        table.add_row(str(row.year), row.region, *cells)
+        table.add_row(*plain(row.year, row.region, *cells))
     Console(width=max(console.width, 130)).print(table)
