@@ -78,8 +78,10 @@ def _enum(values: tuple[str, ...]) -> tuple:
     return ("enum", {"values": values})
 
 
-def _text(required: bool = True) -> tuple:
-    return ("text", {"required": required})
+def _text(required: bool = True, column_optional: bool = False) -> tuple:
+    """Text column; ``required``: every value non-empty; ``column_optional``: the column may be
+    absent from a user's table (it is then added empty)."""
+    return ("text", {"required": required, "column_optional": column_optional})
 
 
 SCHEMAS: dict[str, dict[str, tuple]] = {
@@ -125,6 +127,9 @@ SCHEMAS: dict[str, dict[str, tuple]] = {
         "summer_closure_weeks": _int(0, 6),
         "opened_year": _int(1900, 2200),
         "closed_year": _int(1900, 2200, nullable=True),
+        # dated source of an opening or closing in the simulated years, or "relocation: ..." for
+        # a flagged capacity-neutral move (model/data/README.md, "Capacity history")
+        "capacity_change_source": _text(required=False, column_optional=True),
         "nationwide_intake": _int(0, 1),
         "confidence": _text(required=False),
         "assumption": _text(required=False),
@@ -173,6 +178,8 @@ def _check_table(fname: str, raw: pd.DataFrame) -> tuple[pd.DataFrame | None, li
     """Type- and range-check one table read as strings; return typed frame and errors."""
     schema = SCHEMAS[fname]
     errors = []
+    optional = [c for c, (_, o) in schema.items() if o.get("column_optional")]
+    raw = raw.assign(**{c: "" for c in optional if c not in raw.columns})
     missing = [c for c in schema if c not in raw.columns]
     for c in missing:
         errors.append(f"{fname}: row 1, column {c}: missing column (expected: {', '.join(schema)})")

@@ -24,6 +24,7 @@ from sfbsim.model.travel import haversine_km, travel_matrix  # noqa: E402
 
 DEFAULT_SOURCE = REPO.parent / "shared" / "data"
 DEFAULT_OUT = REPO / "model" / "data"
+DEFAULT_PLOT = REPO / "docs" / "region_capacity.png"
 
 FIRST_RATE_YEAR, LAST_RATE_YEAR = 2013, 2026
 
@@ -44,6 +45,7 @@ COUNTY_NAMES = {
     "55": "Troms",
     "56": "Finnmark",
 }
+REGION_ORDER = ("nord", "midt", "vest", "sør", "øst", "oslo")  # as model.data_loading.REGIONS
 # Bufetat regions by 2024 county (domain brief, section 2); Oslo runs its own intake.
 COUNTY_REGION = {
     "18": "nord",
@@ -326,13 +328,29 @@ def derive_neighbours(mun: pd.DataFrame, polys: dict) -> pd.DataFrame:
 
 
 # Centres: one dict per row of the bundled table. "src" names the row in ../shared/data/centres.csv
-# (None for rows that are assumptions). Counts the rows must reproduce: 15 centres in 2017
-# (Bufdir 2017); 5 non-profit until 2022, 3 from 2023; 18 in 2025 = 14 Bufetat + 3 non-profit +
-# 1 Oslo (Menon 2025). See model/data/README.md ("Centres") for the reasoning.
+# (None for rows that are assumptions). Rule (issue 14): every site's capacity is continuous over
+# 2012-2026 unless a dated public source says it opened or closed; such a row names that source in
+# `capacity_change_source`. The one undated change, Førde's places moving to Bergen in 2017, is a
+# capacity-neutral relocation within region vest and is marked "relocation: ..." there. Counts of
+# "centres" differ by how departments and sections are counted, so they are not forced by opening
+# years: 18 in 2025 = 14 Bufetat + 3 non-profit + 1 Oslo (Menon 2025) is matched, 15 in 2017
+# (Bufdir) is not (20 rows). See model/data/README.md ("Centres", "Capacity history").
+FIRST_CAPACITY_YEAR, LAST_CAPACITY_YEAR = 2012, 2026  # warm-up year of the history .. last rate
 PRE = "operating before the simulated period; opened_year is the earliest dated source"
 RECONCILE = (
-    "opened_year assumed 2018 to reconcile Bufdir's count of 15 centres in 2017 with Menon's 18 "
-    "in 2025 (likely a change in how sections were counted, not a new site)"
+    "count reconciliation (flagged): no dated source for an opening, so operating throughout is "
+    "assumed (capacity continuous); an earlier table opened it in 2018 only to match Bufdir's "
+    "count of 15 centres in 2017, which counted departments and sections differently"
+)
+CLOSED_2023 = (
+    "Menon 2025: two non-profit centres closed in 2023 when their framework agreements were not "
+    "renewed (which two is not public: Aglo and Vilde assumed)"
+)
+RELOCATION = (
+    "relocation: Førde's 3 units and 2 home-based slots move to Bergen (row bergen_forde_places) "
+    "on 1 January 2017; no dated source (assumption, flagged): the 2014 plan to concentrate "
+    "region vest's places in Bergen (NRK 2014), whose closure of Førde the minister stopped in "
+    "2014; region vest's capacity is unchanged"
 )
 WEEKEND_DEFAULT = "weekend policy not stated: assumed every_other_weekend_closed (brief: varies)"
 SUMMER_DEFAULT = "summer closure not stated: assumed 2 weeks (brief: most close ~2 weeks)"
@@ -431,11 +449,14 @@ CENTRES: list[dict] = [
         summer_closure_weeks=2,
         opened_year=2012,
         closed_year=2017,
+        capacity_change_source=RELOCATION,
         assumption="; ".join(
             [
                 PRE,
-                "status after 2014 not found: assumed closed from 2017 (2014 plan to concentrate "
-                "places in Bergen), which also makes 15 centres in 2017",
+                "status after 2014 not found (closure proposed March 2014 and stopped by the "
+                "minister): its places are assumed to move to Bergen on 1 January 2017 and to "
+                "continue there (row bergen_forde_places), not to disappear (flagged relocation; "
+                "the year is that of the calibrated history, not of a source)",
                 WEEKEND_DEFAULT,
                 SUMMER_DEFAULT,
                 HOME_DEFAULT,
@@ -448,7 +469,7 @@ CENTRES: list[dict] = [
         residential_units=4,
         weekend_policy="all_weekends_closed",
         summer_closure_weeks=2,
-        opened_year=2018,
+        opened_year=2012,
         closed_year=None,
         assumption="; ".join(
             [
@@ -466,7 +487,7 @@ CENTRES: list[dict] = [
         residential_units=4,
         weekend_policy="every_other_weekend_closed",
         summer_closure_weeks=2,
-        opened_year=2018,
+        opened_year=2012,
         closed_year=None,
         assumption="; ".join(
             [
@@ -504,7 +525,7 @@ CENTRES: list[dict] = [
         residential_units=3,
         weekend_policy="every_other_weekend_closed",
         summer_closure_weeks=2,
-        opened_year=2018,
+        opened_year=2012,
         closed_year=None,
         assumption="; ".join(
             [
@@ -558,33 +579,40 @@ CENTRES: list[dict] = [
         residential_units=4,
         weekend_policy="every_other_weekend_closed",
         summer_closure_weeks=2,
-        opened_year=2019,
+        opened_year=2012,
         closed_year=None,
         assumption=(
             "whole row assumed: Menon 2025 counts 14 Bufetat centres, sources name 12 active in "
-            "2025; placed in Lillestrøm (Romerike, the largest population in øst without a "
-            "centre); opened_year 2019 to keep 15 centres in 2017; units, weekends (every other "
-            "closed), summer (2 weeks) and home-based capacity assumed"
+            "2025 besides Førde's places in Bergen; placed in Lillestrøm (Romerike, the largest "
+            "population in øst without a centre); count reconciliation (flagged): operating "
+            "throughout assumed (capacity continuous; an earlier table opened it in 2019 only to "
+            "match Bufdir's 15 centres in 2017); units, weekends (every other closed), summer "
+            "(2 weeks) and home-based capacity assumed"
         ),
         confidence="assumption",
     ),
     dict(
-        centre_id="bufetat_vest_unnamed",
+        centre_id="bergen_forde_places",
         src=None,
-        name="Bufetat vest unnamed site (assumption)",
+        name="Bergen, Førde's places (assumption)",
         operator="bufetat",
         kommunenummer="4601",
         residential_units=3,
         weekend_policy="every_other_weekend_closed",
         summer_closure_weeks=2,
-        opened_year=2019,
+        opened_year=2017,
         closed_year=None,
+        capacity_change_source=RELOCATION,
         assumption=(
-            "whole row assumed: second unnamed Bufetat site needed for 14 in 2025; modelled as a "
-            "second department in Bergen (the 2013 source splits Bergen's places across "
-            "departments); opened_year 2019 to keep 15 centres in 2017; units, weekends, summer "
-            "and home-based capacity assumed"
+            "whole row assumed: Sogn og Fjordane's (Førde's) 3 units and 2 home-based slots "
+            "continue as a department in Bergen from 1 January 2017 (flagged relocation: no dated "
+            "source; the 2014 plan concentrated region vest's places in Bergen, NRK 2014; the "
+            "year is that of the calibrated history); replaces the earlier table's unnamed second "
+            "Bergen department (bufetat_vest_unnamed, opened 2019 to match the centre counts); "
+            "also one of Menon's 14 Bufetat centres in 2025; weekends, summer and home-based "
+            "capacity as Førde"
         ),
+        source="NRK 2014; inspection report 2012 (Førde); assumption (see model/data/README.md)",
         confidence="assumption",
     ),
     dict(
@@ -595,6 +623,7 @@ CENTRES: list[dict] = [
         summer_closure_weeks=0,
         opened_year=2012,
         closed_year=2023,
+        capacity_change_source=CLOSED_2023,
         home_based_capacity=0,
         assumption="; ".join(
             [
@@ -614,6 +643,7 @@ CENTRES: list[dict] = [
         summer_closure_weeks=2,
         opened_year=2012,
         closed_year=2023,
+        capacity_change_source=CLOSED_2023,
         home_based_capacity=0,
         assumption="; ".join(
             [
@@ -739,6 +769,7 @@ def derive_centres(src: Path, mun: pd.DataFrame) -> pd.DataFrame:
         s["lat"] = pos.loc[kn, "lat"]
         s["lon"] = pos.loc[kn, "lon"]
         s.setdefault("nationwide_intake", 0)
+        s.setdefault("capacity_change_source", "")
         units = s["residential_units"]
         s.setdefault("home_based_capacity", max(2, round(0.75 * units)))
         rows.append(s)
@@ -759,6 +790,7 @@ def derive_centres(src: Path, mun: pd.DataFrame) -> pd.DataFrame:
         "summer_closure_weeks",
         "opened_year",
         "closed_year",
+        "capacity_change_source",
         "nationwide_intake",
         "confidence",
         "assumption",
@@ -766,7 +798,129 @@ def derive_centres(src: Path, mun: pd.DataFrame) -> pd.DataFrame:
     ]
     df = pd.DataFrame(rows)[cols]
     df["closed_year"] = df["closed_year"].astype("Int64")
+    check_capacity_continuity(df)
     return df
+
+
+def _changes_in(centres: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Rows that open or close on 1 January of ``year``."""
+    return centres[(centres.opened_year == year) | (centres.closed_year == year).fillna(False)]
+
+
+def check_capacity_continuity(centres: pd.DataFrame) -> None:
+    """Every opening or closing inside the capacity years names its dated source; a flagged
+    relocation ("relocation: ...") must leave its region's units and home-based slots unchanged."""
+    problems = []
+    for y in range(FIRST_CAPACITY_YEAR + 1, LAST_CAPACITY_YEAR + 1):
+        ch = _changes_in(centres, y)
+        for r in ch.itertuples():
+            if not r.capacity_change_source:
+                problems.append(f"{r.centre_id} opens or closes in {y} without a dated source")
+        moves = ch[ch.capacity_change_source.str.startswith("relocation")]
+        for region, g in moves.groupby("region"):
+            sign = np.where(g.opened_year == y, 1, -1)
+            for col in ("residential_units", "home_based_capacity"):
+                if int((sign * g[col]).sum()) != 0:
+                    problems.append(f"relocation in {region} {y} changes {col}")
+    if problems:
+        raise SystemExit("capacity history: " + "; ".join(problems))
+
+
+def _cited(sources: pd.Series) -> str:
+    """Sources of the rows behind one region-year change, without repeats, in table order."""
+    return " | ".join(dict.fromkeys(s for s in sources if s))
+
+
+def derive_region_capacity(centres: pd.DataFrame) -> pd.DataFrame:
+    """Capacity per Bufetat region and year as the centre table gives it (before scenario levers).
+
+    A centre counts in year Y if it is open on 1 January of Y (opened_year <= Y < closed_year);
+    the model opens and closes centres on 1 January, so this is also the year's average.
+    ``change_source`` names the dated source of any change from the previous year (empty when
+    units and home-based slots are unchanged); ``note`` names capacity-neutral relocations.
+    """
+    rows = []
+    for region in REGION_ORDER:
+        cen = centres[centres.region == region]
+        prev = None
+        for y in range(FIRST_CAPACITY_YEAR, LAST_CAPACITY_YEAR + 1):
+            act = cen[(cen.opened_year <= y) & (cen.closed_year.isna() | (y < cen.closed_year))]
+            cur = (int(act.residential_units.sum()), int(act.home_based_capacity.sum()))
+            ch = _changes_in(cen, y) if prev is not None else cen.iloc[:0]
+            moved = ch.capacity_change_source.str.startswith("relocation")
+            changed = prev is not None and cur != prev
+            rows.append(
+                dict(
+                    region=region,
+                    year=y,
+                    centres=len(act),
+                    residential_units=cur[0],
+                    home_based_capacity=cur[1],
+                    change_source=_cited(ch.loc[~moved, "capacity_change_source"])
+                    if changed
+                    else "",
+                    note="; ".join(
+                        f"{r.centre_id} {'opens' if r.opened_year == y else 'closes'} "
+                        "(relocation within the region, capacity unchanged)"
+                        for r in ch[moved].itertuples()
+                    ),
+                )
+            )
+            prev = cur
+    return pd.DataFrame(rows)
+
+
+def plot_region_capacity(table: pd.DataFrame, path: Path) -> None:
+    """Step plot of residential units and home-based slots per region and year."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharex=True)
+    for ax, col, title in (
+        (axes[0], "residential_units", "Residential units (families at a time)"),
+        (axes[1], "home_based_capacity", "Home-based slots (concurrent assessments)"),
+    ):
+        for k, region in enumerate(REGION_ORDER):
+            g = table[table.region == region]
+            years = [*g.year, LAST_CAPACITY_YEAR + 1]  # the last year drawn a full year wide
+            values = [*g[col], g[col].iloc[-1]]
+            ax.step(years, values, where="post", label=region, lw=1.8, ls=("-", "--")[k % 2])
+        prev = table.groupby("region")[col].shift()
+        for r in table[
+            (table.change_source != "") & prev.notna() & (table[col] != prev)
+        ].itertuples():
+            ax.annotate(
+                r.change_source.split(":")[0],
+                (r.year, getattr(r, col)),
+                textcoords="offset points",
+                xytext=(4, -12),
+                fontsize=7,
+            )
+        for r in table[table.note != ""].itertuples():
+            ax.annotate(
+                "relocation (flagged),\ncapacity unchanged",
+                (r.year, getattr(r, col)),
+                textcoords="offset points",
+                xytext=(4, 5),
+                fontsize=7,
+            )
+        ax.set_title(title, fontsize=10)
+        ax.set_xlim(FIRST_CAPACITY_YEAR, LAST_CAPACITY_YEAR + 1)
+        ax.set_ylim(0, None)
+        ax.grid(alpha=0.3)
+        ax.set_xlabel("year (centres open on 1 January; the model opens and closes on that day)")
+    axes[0].legend(title="region", fontsize=8, ncol=2)
+    fig.suptitle(
+        "Capacity by Bufetat region in model/data/centres.csv (before scenario levers such as "
+        "staff-years)",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110, metadata={"Software": None})
+    plt.close(fig)
 
 
 RATE_MEASURES = [
@@ -861,8 +1015,16 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--source", type=Path, default=DEFAULT_SOURCE)
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    ap.add_argument(
+        "--plot",
+        type=Path,
+        default=None,
+        help="where to draw the regional capacity plot (default docs/region_capacity.png when "
+        "--out is the default, no plot otherwise)",
+    )
     args = ap.parse_args(argv)
     src, out = args.source, args.out
+    plot = args.plot or (DEFAULT_PLOT if out.resolve() == DEFAULT_OUT.resolve() else None)
     out.mkdir(parents=True, exist_ok=True)
     polys = load_polygons(src / "kommuner-2024-S.geojson")
     mun = derive_municipalities(src, polys)
@@ -871,6 +1033,7 @@ def main(argv: list[str] | None = None) -> None:
     centres = derive_centres(src, mun)
     rates = derive_copay(src)
     travel = travel_matrix(mun, centres)
+    capacity = derive_region_capacity(centres)
 
     def write(df: pd.DataFrame, name: str) -> None:
         df.to_csv(out / name, index=False, lineterminator="\n")
@@ -884,9 +1047,16 @@ def main(argv: list[str] | None = None) -> None:
     write(centres, "centres.csv")
     write(rates, "copay_rates.csv")
     write(travel, "travel_times.csv")
+    write(capacity, "region_capacity.csv")
+    if plot is not None:
+        plot_region_capacity(capacity, plot)
+        print(f"drew {plot}")
     top = mun.nlargest(10, "point_shift_km")[["kommunenummer", "name", "point_shift_km"]]
     print("largest moves of the travel point from the area centroid (km):")
     print(top.to_string(index=False))
+    wide = capacity.pivot(index="year", columns="region", values="residential_units")
+    print("residential units by region and year:")
+    print(wide[list(REGION_ORDER)].to_string())
     for y in (2013, 2017, 2022, 2023, 2024, 2025):
         act = centres[
             (centres.opened_year <= y) & (centres.closed_year.isna() | (y < centres.closed_year))
