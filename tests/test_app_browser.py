@@ -10,12 +10,15 @@ No browser is downloaded: the tests use /usr/bin/chromium (``apt-get install chr
 
 from __future__ import annotations
 
+import http.server
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -228,3 +231,46 @@ def test_compare_page_runs_paired_replications(server, page):
     header = Path(path).read_text(encoding="utf-8").splitlines()[0]
     assert header.startswith("baseline_scenario,reform_scenario,arm,seed,year")
     requests.assert_local()
+
+
+OPEN_WEBSOCKET = """url => new Promise(done => {
+    const ws = new WebSocket(url);
+    ws.onopen = () => { ws.close(); done("open"); };
+    ws.onerror = () => done("refused");
+})"""
+
+
+class Elsewhere(http.server.BaseHTTPRequestHandler):
+    """Another site on this machine: a blank page (its origin is not the app's)."""
+
+    def do_GET(self) -> None:  # noqa: N802 - the handler's name
+        body = b"<!doctype html><p>elsewhere</p>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_only_the_apps_own_pages_can_open_its_websocket(server, page):
+    """Cross-site WebSocket hijacking: a page from another origin (another site on this machine)
+    cannot open the app's kernel websocket (the app refuses it); the app's own page can."""
+    page.set_default_timeout(TIMEOUT_MS)
+    kernel = f"/jupyter/api/kernels/{uuid.uuid4()}/channels?session_id={uuid.uuid4()}"
+    channel = server.replace("http://", "ws://") + kernel
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Elsewhere) as other:
+        threading.Thread(target=other.serve_forever, daemon=True).start()
+        elsewhere = f"http://localhost:{other.server_address[1]}"
+        try:
+            page.goto(elsewhere + "/")
+            assert page.evaluate(OPEN_WEBSOCKET, channel) == "refused"
+        finally:
+            other.shutdown()
+    page.goto(server + "/")
+    page.locator(".sfb-status").wait_for()
+    assert page.evaluate(OPEN_WEBSOCKET, channel) == "open"
+    log = (ARTIFACTS / "server.log").read_text(encoding="utf-8")
+    assert f"refused websocket {kernel.split('?')[0]!r}: Origin {elsewhere!r}" in log
