@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import mesa
@@ -12,6 +13,39 @@ if TYPE_CHECKING:
     from sfbsim.agents.family import Family
     from sfbsim.model.calendar import CentreCalendar
     from sfbsim.model.model import SfbModel
+    from sfbsim.model.parameters import Parameters
+
+
+def home_visits(travel_hours: float, p: Parameters, staff_hours: float) -> float:
+    """Visits centre staff can make to a family this far away in a home-based assessment.
+
+    The assessment has ``staff_hours`` of staff time (Menon 2025: 200 hours); reporting takes
+    ``home_report_hours`` of them, and each visit takes its observation hours plus the journey
+    there and back. Up to ``home_visits_nominal`` visits (observations 2-3 days a week, Menon
+    2025): beyond some distance the hours allow fewer, and beyond a further one too few
+    (``home_work_feasible``) — a consequence of the hours, not a set distance.
+    """
+    per_visit = p.home_visit_observation_hours + 2.0 * travel_hours
+    return min(float(p.home_visits_nominal), (staff_hours - p.home_report_hours) / per_visit)
+
+
+def home_reach_hours(p: Parameters, staff_hours: float) -> float:
+    """The longest one-way travel at which centre staff can still make the fewest visits a
+    home-based assessment needs (``home_visits_min``)."""
+    hours_per_visit = (staff_hours - p.home_report_hours) / p.home_visits_min
+    return (hours_per_visit - p.home_visit_observation_hours) / 2.0
+
+
+def home_work_feasible(travel_hours: float, p: Parameters, staff_hours: float) -> bool:
+    """Whether centre staff can make the fewest visits an assessment needs at this distance."""
+    return travel_hours <= home_reach_hours(p, staff_hours)
+
+
+def home_visit_shortfall(travel_hours: float, p: Parameters, staff_hours: float) -> float:
+    """log(visits possible / nominal visits): 0 near the centre, negative farther away, where a
+    home-based assessment is thinner (the municipality weighs it with ``beta_home_visits``)."""
+    visits = max(home_visits(travel_hours, p, staff_hours), 1e-9)
+    return math.log(visits / p.home_visits_nominal)
 
 
 class Centre(mesa.Agent):
@@ -136,6 +170,9 @@ class Centre(mesa.Agent):
         model.residents_total -= 1
         model.resident_children[family.municipality.index] -= family.children
         model.recorder.stay(family, family.start_day, model.today)
+        if family.option is RESIDENTIAL and not early:
+            model.recorder.completed_stay(family, family.start_day, model.today)
+        family.municipality.learn_completion(not early)
 
     # --- residential units ------------------------------------------------------------------
     def earliest_residential_start(self, earliest: int) -> tuple[int, int] | None:

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from sfbsim.agents.centre import Centre
     from sfbsim.agents.municipality import Municipality
     from sfbsim.model.model import SfbModel
+    from sfbsim.model.parameters import Parameters
 
 
 class Status(IntEnum):
@@ -24,13 +25,15 @@ class Status(IntEnum):
 
 
 class Option(StrEnum):
-    """The ways a municipality can get a case assessed (or placed)."""
+    """The ways a municipality can get a case assessed (or placed, or left at follow-up)."""
 
     RESIDENTIAL = "residential"
     HOME_CENTRE = "home_centre"
     OWN = "own"
     EMERGENCY = "emergency"
     DIRECT_PURCHASE = "direct_purchase"
+    FOLLOW_UP = "follow_up"
+    """Nothing beyond the service's ordinary follow-up (after the parents decline a stay)."""
 
 
 class Decision(StrEnum):
@@ -49,12 +52,13 @@ WAITING, IN_ASSESSMENT, FINISHED, DROPPED_OUT = (
     Status.FINISHED,
     Status.DROPPED_OUT,
 )
-RESIDENTIAL, HOME_CENTRE, OWN, EMERGENCY, DIRECT_PURCHASE = (
+RESIDENTIAL, HOME_CENTRE, OWN, EMERGENCY, DIRECT_PURCHASE, FOLLOW_UP = (
     Option.RESIDENTIAL,
     Option.HOME_CENTRE,
     Option.OWN,
     Option.EMERGENCY,
     Option.DIRECT_PURCHASE,
+    Option.FOLLOW_UP,
 )
 STATUS_NAMES = [status.name.lower() for status in Status]
 CENTRE_OPTIONS = (RESIDENTIAL, HOME_CENTRE, DIRECT_PURCHASE)
@@ -87,6 +91,8 @@ class Family(mesa.Agent):
     decision_correct: bool | None = None
     consent_refused: bool = False
     intake_refused: bool = False
+    proposal_declined: bool = False
+    _consent_u: float | None = None
 
     def __init__(
         self,
@@ -102,6 +108,7 @@ class Family(mesa.Agent):
         days_used: int,
         luck: dict[str, tuple[list[float], int]],
         row: int,
+        second_child_0_2: bool = False,
     ) -> None:
         super().__init__(model)
         self.municipality = municipality
@@ -111,6 +118,7 @@ class Family(mesa.Agent):
         self.parents = parents
         self.children = children
         self.sibling_over_6 = sibling_over_6
+        self.second_child_0_2 = second_child_0_2  # the age group of a second child 0-6
         self.severity = severity
         self.latent_need = latent_need
         self.deadline_day = arrival_day + model.parameters.investigation_deadline_days - days_used
@@ -139,33 +147,45 @@ class Family(mesa.Agent):
         return values[self.row * width + used % width]
 
     # --- the family's decisions ---------------------------------------------------------------
-    def consent_probability(self, travel_hours: float, breaks_per_month: float) -> float:
-        """Probability of consenting to a residential stay at a centre this far away.
-
-        Falls with travel time, falls further when closures send the family home over that
-        distance (two trips per break), falls when an older sibling cannot come, and rises with
-        the pressure of the case (the alternative may be a care order).
-        """
-        p = self.model.parameters
+    def consent_probability(
+        self, travel_hours: float, breaks_per_month: float, wait_days: float = 0.0
+    ) -> float:
+        """Probability that the parents agree to a residential stay at a centre this far away,
+        starting after this wait (``consent_log_odds``)."""
         sibling_left_out = self.sibling_over_6 and not self.model.levers.sibling_flexibility
-        log_odds = (
-            p.consent_intercept
-            + p.consent_travel_per_hour * travel_hours
-            + p.consent_weekend_trip_per_hour * breaks_per_month * 2.0 * travel_hours
-            + p.consent_sibling_over_6 * sibling_left_out
-            + p.consent_pressure * self.severity
+        return logistic(
+            consent_log_odds(
+                self.model.parameters,
+                travel_hours,
+                breaks_per_month,
+                wait_days,
+                sibling_left_out,
+                self.severity,
+            )
         )
-        return logistic(log_odds)
 
-    def consents_to_residential(self, travel_hours: float, breaks_per_month: float) -> bool:
-        """Whether the parents consent to a residential stay (their own consent draw)."""
-        return self.draw("consent") < self.consent_probability(travel_hours, breaks_per_month)
+    def consent_draw(self) -> float:
+        """The parents' willingness (one uniform from the *consent* stream, drawn at the
+        proposal and kept): they agree to any stay whose consent probability exceeds it."""
+        if self._consent_u is None:
+            self._consent_u = self.draw("consent")
+        return self._consent_u
 
-    def accepts_stay_at(self, centre: Centre) -> bool:
-        """The parents' answer to the offer of a residential stay at ``centre``; a refusal is
-        recorded (the caller decides what happens next)."""
+    def accepts_proposal(self, travel_hours: float, breaks_per_month: float, wait: float) -> bool:
+        """The parents' answer when the service proposes a residential stay, before it applies
+        to Bufetat: at the centre it expects (travel, closures), after the wait it expects."""
+        return self.consent_draw() < self.consent_probability(travel_hours, breaks_per_month, wait)
+
+    def accepts_stay_at(self, centre: Centre, start: int) -> bool:
+        """The parents' answer to the offer of a place at ``centre`` from ``start``. They agreed
+        to the proposal, so with the same willingness (``consent_draw``) they refuse only what
+        changed for the worse since: another centre farther away or with more closures, a later
+        start. A refusal is recorded; the caller decides what happens next."""
         travel = self.model.travel_hours(self.municipality, centre)
-        if self.consents_to_residential(travel, centre.calendar.breaks_per_month):
+        wait = start - self.arrival_day
+        if self.consent_draw() < self.consent_probability(
+            travel, centre.calendar.breaks_per_month, wait
+        ):
             return True
         self.consent_refused = True
         self.model.recorder.consent_refusal(self)
@@ -188,11 +208,9 @@ class Family(mesa.Agent):
         return lognormal_days(self.draw("duration"), median, p.duration_sigma, low, high)
 
     def dropout_probability(self, breaks: int, travel_hours: float) -> float:
-        """Probability of leaving a stay that has ``breaks`` closure breaks."""
-        p = self.model.parameters
-        per_break = min(1.0, p.dropout_per_break + p.dropout_per_break_travel_hour * travel_hours)
-        stay = 1.0 - (1.0 - p.dropout_per_stay) * (1.0 - per_break) ** breaks
-        return stay
+        """Probability of leaving a stay that has ``breaks`` closure breaks
+        (``dropout_probability``)."""
+        return dropout_probability(self.model.parameters, breaks, travel_hours)
 
     def dropout_day(self, start: int, end: int, breaks: int, travel_hours: float) -> int | None:
         """The day the family leaves a stay early, or None if it completes it."""
@@ -259,6 +277,38 @@ class Family(mesa.Agent):
             recorder.decision(self)
         recorder.family_done(self)
         self.remove()
+
+
+def consent_log_odds(
+    p: Parameters,
+    travel_hours: float,
+    breaks_per_month: float,
+    wait_days: float,
+    sibling_left_out: bool,
+    severity: float,
+) -> float:
+    """Log-odds that parents agree to a residential stay.
+
+    Falls with travel time, falls further when closures send the family home over that
+    distance (two trips per break), falls when an older sibling cannot come and with a long
+    wait, and rises with the pressure of the case (the alternative may be a care order:
+    "voluntary coercion", Menon 2025).
+    """
+    return (
+        p.consent_intercept
+        + p.consent_travel_per_hour * travel_hours
+        + p.consent_weekend_trip_per_hour * breaks_per_month * 2.0 * travel_hours
+        + p.consent_sibling_over_6 * sibling_left_out
+        + p.consent_pressure * severity
+        + p.consent_wait_per_30_days * wait_days / 30.0
+    )
+
+
+def dropout_probability(p: Parameters, breaks: int, travel_hours: float) -> float:
+    """Probability of leaving a stay with ``breaks`` closure breaks: a risk per stay, and one
+    per break that grows with the journey home and back."""
+    per_break = min(1.0, p.dropout_per_break + p.dropout_per_break_travel_hour * travel_hours)
+    return 1.0 - (1.0 - p.dropout_per_stay) * (1.0 - per_break) ** breaks
 
 
 def lognormal_days(z: float, median: float, sigma: float, low: int, high: int) -> int:

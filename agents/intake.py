@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import mesa
 
+from sfbsim.agents.centre import home_work_feasible
 from sfbsim.agents.family import HOME_CENTRE, RESIDENTIAL, Option
 
 if TYPE_CHECKING:
@@ -59,8 +60,8 @@ class Intake(mesa.Agent):
         """Centres this intake may ever use for a family of ``municipality``, nearest first:
         its own centres, or (``beyond``) other regions' centres within
         ``cross_region_max_hours`` (never Oslo's municipal centre). Home-based work needs the
-        centre's staff within ``max_home_travel_hours``. Capacity and opening are checked on
-        the day (``candidate_centres``)."""
+        centre's staff able to make enough visits at that distance (``home_work_feasible``).
+        Capacity and opening are checked on the day (``candidate_centres``)."""
         model = self.model
         p = model.parameters
         found = []
@@ -70,7 +71,7 @@ class Intake(mesa.Agent):
             if own == beyond:
                 continue
             if option is HOME_CENTRE:
-                usable = hours <= p.max_home_travel_hours
+                usable = home_work_feasible(hours, p, model.costs.home_centre_hours)
             else:
                 usable = not beyond or (
                     hours <= p.cross_region_max_hours and centre.operator != "oslo_municipal"
@@ -145,9 +146,10 @@ class Intake(mesa.Agent):
 
     # --- after allocation -------------------------------------------------------------------
     def offer_residential(self, family: Family, centre: Centre, start: int, unit: int) -> None:
-        """Offer a residential place; the parents accept it or refuse (then the municipality
-        chooses among the rest)."""
-        if family.accepts_stay_at(centre):
+        """Offer a residential place; the parents, who agreed to the proposal, accept it unless
+        it is worse than they expected (``Family.accepts_stay_at``); after a refusal the
+        municipality chooses among the rest."""
+        if family.accepts_stay_at(centre, start):
             centre.book_stay(family, start, unit)
         else:
             family.municipality.after_consent_refusal(family)

@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING
 
 import mesa
 
+from sfbsim.agents.centre import home_visit_shortfall
 from sfbsim.agents.family import (
     CENTRE_OPTIONS,
     DIRECT_PURCHASE,
     EMERGENCY,
     FINISHED,
+    FOLLOW_UP,
     HOME_CENTRE,
     OWN,
     RESIDENTIAL,
@@ -22,21 +24,26 @@ from sfbsim.agents.family import (
 from sfbsim.model.prices import high_risk_multiplier
 
 if TYPE_CHECKING:
+    from sfbsim.agents.centre import Centre
     from sfbsim.model.model import SfbModel
 
 FIRST_CHOICE = (Option.RESIDENTIAL, Option.HOME_CENTRE, Option.OWN, Option.EMERGENCY)
+AFTER_DECLINED_PROPOSAL = (Option.HOME_CENTRE, Option.OWN, Option.EMERGENCY, Option.FOLLOW_UP)
 AFTER_RESIDENTIAL_REFUSAL = (Option.DIRECT_PURCHASE, Option.OWN, Option.EMERGENCY)
 AFTER_HOME_REFUSAL = (Option.OWN, Option.EMERGENCY)
-AFTER_CONSENT_REFUSAL = (Option.HOME_CENTRE, Option.OWN, Option.EMERGENCY)
+AFTER_CONSENT_REFUSAL = (Option.HOME_CENTRE, Option.OWN, Option.EMERGENCY, Option.FOLLOW_UP)
 
 
 class Municipality(mesa.Agent):
     """Decides, case by case, how a serious concern about a small child gets assessed.
 
-    Whether a case needs an assessment is given by need (every arriving case gets one, or an
-    emergency placement); how it is done is a multinomial-logit choice over severity, the
-    municipal cost for that family in that year, budget pressure, travel, the wait the service
-    expects, its familiarity with the centres and its own capacity.
+    How a case is assessed is a multinomial-logit choice over severity, the municipal cost for
+    that family in that year, budget pressure, travel, the wait the service expects, its
+    familiarity with the centres, its own capacity, and — for a residential stay — the chance
+    it goes through: that the parents agree and the family completes the stay, as the service
+    anticipates them from the family's situation and from its own and its neighbours'
+    experience, and the risk that weekend closures pose to a vulnerable family. A residential
+    stay is first proposed to the parents; if they decline, the service chooses among the rest.
     """
 
     def __init__(
@@ -58,7 +65,8 @@ class Municipality(mesa.Agent):
         self.size_class = size_class
         self.own_capacity = own_capacity
         self.budget_pressure = budget_pressure
-        self.set_reach(0.0, False)  # the model sets the real values (SfbModel.refresh_reach)
+        self.expected_centre: Centre | None = None
+        self.set_reach(None, 0.0, None)  # the model sets the real values (world.refresh_reach)
         self.price_weight = self.price_weight_per_100k() / 100_000
         initial = model.parameters.expected_wait_initial_days
         self.expected_wait = {Option.RESIDENTIAL: initial, Option.HOME_CENTRE: initial}
@@ -68,7 +76,7 @@ class Municipality(mesa.Agent):
         """Familiarity with the centres, 0-1 (held by the model for network diffusion)."""
         return float(self.model.familiarity[self.index])
 
-    # --- the choice -------------------------------------------------------------------------
+    # --- what the service knows -------------------------------------------------------------
     def price_weight_per_100k(self) -> float:
         """Utility per 100,000 NOK: felt fully only where the service can organise alternatives
         (Deloitte 2019), and more under budget pressure."""
@@ -76,20 +84,67 @@ class Municipality(mesa.Agent):
         capacity_share = p.price_response_floor + (1 - p.price_response_floor) * self.own_capacity
         return p.beta_cost_per_100k * capacity_share * (0.5 + self.budget_pressure)
 
-    def set_reach(self, nearest_centre_hours: float, home_centre_reachable: bool) -> None:
-        """Travel to the nearest residential centre and whether centre staff reach us; the
-        parts of the utilities that depend only on these and on constants are kept ready."""
+    def set_reach(
+        self, expected_centre: Centre | None, centre_hours: float, home_hours: float | None
+    ) -> None:
+        """The residential centre a stay would most likely be at (the nearest of its own
+        intake with units) and its travel hours, and the travel of the nearest centre whose
+        staff can work at its families' homes (None: none can). The parts of the utilities
+        that depend only on these and on constants are kept ready."""
         p = self.model.parameters
-        self.nearest_centre_hours = nearest_centre_hours
-        self.home_centre_reachable = home_centre_reachable
-        hours = nearest_centre_hours
+        self.expected_centre = expected_centre
+        self.nearest_centre_hours = centre_hours
+        self.home_centre_hours = home_hours
+        self.home_centre_reachable = home_hours is not None
+        breaks = expected_centre.calendar.breaks_per_month if expected_centre is not None else 0.0
+        self.expected_breaks_per_month = breaks
+        home = home_hours if home_hours is not None else centre_hours
         self._utility_base = {
-            RESIDENTIAL: p.asc_residential + p.beta_travel_per_hour * hours,
-            HOME_CENTRE: p.asc_home_centre + p.beta_home_travel_per_hour * hours,
+            RESIDENTIAL: p.asc_residential + p.beta_travel_per_hour * centre_hours,
+            HOME_CENTRE: p.asc_home_centre
+            + p.beta_home_travel_per_hour * home
+            + p.beta_home_visits
+            * home_visit_shortfall(home, p, self.model.costs.home_centre_hours),
             OWN: p.asc_own + p.beta_own_capacity * self.own_capacity,
             EMERGENCY: p.asc_emergency,
-            DIRECT_PURCHASE: p.asc_direct_purchase + p.beta_travel_per_hour * hours,
+            DIRECT_PURCHASE: p.asc_direct_purchase + p.beta_travel_per_hour * centre_hours,
+            FOLLOW_UP: p.asc_follow_up,
         }
+
+    # --- the choice -------------------------------------------------------------------------
+    def anticipated_acceptance(self, family: Family) -> float:
+        """The service's expectation that these parents agree to a stay at the centre it
+        expects: what it sees of the family (travel, closures, siblings, severity, the expected
+        wait; ``Family.consent_probability``) weighed with its experience of how often parents
+        agree (``expected_acceptance``, learned from its own proposals and its neighbours')."""
+        p = self.model.parameters
+        seen = family.consent_probability(
+            self.nearest_centre_hours,
+            self.expected_breaks_per_month,
+            self.expected_wait[RESIDENTIAL],
+        )
+        learned = self.model.expected_acceptance[self.index]
+        return (1 - p.experience_weight) * seen + p.experience_weight * learned
+
+    def anticipated_completion(self, family: Family) -> float:
+        """The service's expectation that the family completes a stay at the expected centre
+        (a family that drops out wastes the assessment): the drop-out risk it sees over an
+        expected stay's closures (``Family.dropout_probability``) weighed with its experience
+        (``expected_completion``)."""
+        p = self.model.parameters
+        breaks = round(self.expected_breaks_per_month * p.residential_months_expected)
+        seen = 1.0 - family.dropout_probability(breaks, self.nearest_centre_hours)
+        learned = self.model.expected_completion[self.index]
+        return (1 - p.experience_weight) * seen + p.experience_weight * learned
+
+    def residential_prospect(self, family: Family) -> float:
+        """Utility of a residential stay from its prospects: the log of the chance it goes
+        through (a logit weight multiplied by that chance at ``beta_anticipation`` = 1), and
+        the risk closures pose to a vulnerable family (more for more severe cases)."""
+        p = self.model.parameters
+        success = self.anticipated_acceptance(family) * self.anticipated_completion(family)
+        risk = p.beta_weekend_risk * self.expected_breaks_per_month * family.severity
+        return p.beta_anticipation * math.log(max(success, 1e-9)) + risk
 
     def utilities(self, family: Family, options: tuple[Option, ...]) -> list[float]:
         """Systematic utilities of several options (see docs/ODD.md §7.2)."""
@@ -98,9 +153,8 @@ class Municipality(mesa.Agent):
         levers = model.levers
         option_costs = model.prices.option_costs(model.current_year, levers)
         severity = family.severity
-        sats = family.sats * high_risk_multiplier(
-            severity, levers, p.high_risk_severity
-        )  # scales co-payments only
+        # the high-risk multiplier scales the co-payments (the part per sats) only
+        sats = family.sats * high_risk_multiplier(severity, levers, p.high_risk_severity)
         wait_weight = (
             p.beta_wait_per_30_days + family.urgent * p.beta_urgent_wait_per_30_days
         ) / 30
@@ -117,6 +171,7 @@ class Municipality(mesa.Agent):
                     p.beta_severity_residential * severity
                     + wait_weight * self.expected_wait[RESIDENTIAL]
                     + centre_pull
+                    + self.residential_prospect(family)
                 )
             elif option is HOME_CENTRE:
                 value += (
@@ -128,6 +183,10 @@ class Municipality(mesa.Agent):
                 value += p.beta_severity_emergency * severity
             elif option is DIRECT_PURCHASE:
                 value += p.beta_severity_residential * severity + centre_pull
+            elif option is FOLLOW_UP:
+                value += p.beta_severity_follow_up * severity
+                values.append(value)  # ordinary follow-up costs nothing extra
+                continue
             per_sats, fixed = option_costs[option]
             values.append(value + price * (fixed + per_sats * sats))
         return values
@@ -160,36 +219,69 @@ class Municipality(mesa.Agent):
     # --- acting on the choice ---------------------------------------------------------------
     def handle_case(self, family: Family) -> None:
         """A new serious-concern case: choose how it gets assessed."""
-        self.act_on(family, self.choose(family, FIRST_CHOICE))
+        self.act_on(family, self.choose(family, FIRST_CHOICE), first_choice=True)
 
-    def act_on(self, family: Family, option: Option) -> None:
-        """Refer, assess, place or buy, as chosen."""
+    def act_on(self, family: Family, option: Option, first_choice: bool = False) -> None:
+        """Propose a stay, refer, assess, place, buy or follow up, as chosen."""
         family.option = option
         family.options_tried += (option,)
-        if option is RESIDENTIAL or option is HOME_CENTRE:
+        if option is RESIDENTIAL:
+            self.propose_stay(family)
+        elif option is HOME_CENTRE:
             self.refer(family, option)
         elif option is OWN:
-            self.start_own_assessment(family)
+            self.start_own_assessment(family, first_choice)
         elif option is EMERGENCY:
-            self.place_in_emergency(family)
+            self.place_in_emergency(family, first_choice)
+        elif option is FOLLOW_UP:
+            self.leave_to_follow_up(family)
         elif not self.buy_place_directly(family):
             self.act_on(family, self.choose(family, (OWN, EMERGENCY)))
+
+    def propose_stay(self, family: Family) -> None:
+        """A residential stay is voluntary: propose it to the parents before applying to
+        Bufetat. If they agree, refer; if not, choose among the rest (centre staff at home,
+        which needs no consent, an own assessment, an emergency placement, or nothing beyond
+        ordinary follow-up). Either answer is experience."""
+        recorder = self.model.recorder
+        recorder.proposal(family)
+        agreed = family.accepts_proposal(
+            self.nearest_centre_hours,
+            self.expected_breaks_per_month,
+            self.expected_wait[RESIDENTIAL],
+        )
+        self.learn_acceptance(agreed)
+        if agreed:
+            self.refer(family, RESIDENTIAL)
+            return
+        family.proposal_declined = True
+        recorder.proposal_declined(family)
+        self.act_on(family, self.choose(family, AFTER_DECLINED_PROPOSAL))
 
     def refer(self, family: Family, option: Option) -> None:
         """Apply to Bufetat's intake (Oslo: its own intake) for a centre assessment."""
         self.model.recorder.referral(family, option)
         self.model.intake_for(self).receive(family, option)
 
-    def start_own_assessment(self, family: Family) -> None:
+    def start_own_assessment(self, family: Family, first_choice: bool = False) -> None:
         """Assess at home with the service's own staff, starting today."""
-        self.model.recorder.own_assessment(family)
+        self.model.recorder.own_assessment(family, first_choice)
         today = self.model.today
         family.book(OWN, None, today, today + family.assessment_days(OWN), None)
 
-    def place_in_emergency(self, family: Family) -> None:
+    def place_in_emergency(self, family: Family, first_choice: bool = False) -> None:
         """An emergency foster home now, instead of waiting for an assessment."""
-        self.model.recorder.emergency_placement(family)
+        self.model.recorder.emergency_placement(family, first_choice)
         family.decision = Decision.EMERGENCY_FOSTER_HOME
+        family.start_day = family.end_day = self.model.today
+        family.finish(FINISHED)
+
+    def leave_to_follow_up(self, family: Family) -> None:
+        """Nothing beyond the service's ordinary follow-up: the child stays at home with the
+        support it has; that is right only if the child did not need a placement."""
+        self.model.recorder.follow_up(family)
+        family.decision = Decision.HOME_WITH_SUPPORT
+        family.decision_correct = family.latent_need <= self.model.parameters.placement_threshold
         family.start_day = family.end_day = self.model.today
         family.finish(FINISHED)
 
@@ -212,7 +304,7 @@ class Municipality(mesa.Agent):
             found = centre.earliest_residential_start(earliest)
             if found is None or found[0] > latest:
                 continue
-            if not family.accepts_stay_at(centre):
+            if not family.accepts_stay_at(centre, found[0]):
                 return False
             model.recorder.direct_purchase(family)
             centre.book_stay(family, found[0], found[1], DIRECT_PURCHASE)
@@ -226,7 +318,7 @@ class Municipality(mesa.Agent):
         self.act_on(family, self.choose(family, fallback))
 
     def after_consent_refusal(self, family: Family) -> None:
-        """The parents refused a residential stay: choose among the rest."""
+        """The parents refused the place offered: choose among the rest."""
         self.act_on(family, self.choose(family, AFTER_CONSENT_REFUSAL))
 
     # --- learning ---------------------------------------------------------------------------
@@ -235,6 +327,18 @@ class Municipality(mesa.Agent):
         if option in self.expected_wait:
             rate = self.model.parameters.wait_learning_rate
             self.expected_wait[option] += rate * (wait_days - self.expected_wait[option])
+
+    def learn_acceptance(self, agreed: bool) -> None:
+        """Parents agreed to a proposed stay, or declined: move the expected acceptance."""
+        rate = self.model.parameters.experience_learning_rate
+        expected = self.model.expected_acceptance
+        expected[self.index] += rate * (float(agreed) - expected[self.index])
+
+    def learn_completion(self, completed: bool) -> None:
+        """A residential stay ended, completed or dropped out: move the expected completion."""
+        rate = self.model.parameters.experience_learning_rate
+        expected = self.model.expected_completion
+        expected[self.index] += rate * (float(completed) - expected[self.index])
 
     def remember_good_experience(self) -> None:
         """A completed centre assessment raises familiarity towards 1."""

@@ -56,20 +56,20 @@ ACTS_FROM_YEAR: dict[str, int] = {"mandate_familiarity_loss": 2023}
 A fit that ends before that year cannot identify them: it holds them at their priors."""
 
 SSB_COLUMNS = {
-    "centre_measures_age_0_12": "child_measures",
-    "centre_measures_age_0_2": "child_measures_age_0_2",
-    "centre_bed_days": "child_bed_days",
-    "children_in_centres_31dec": "children_present_dec31",
+    "centre_measures_age_0_12": "ssb_measures_age_0_12",
+    "centre_measures_age_0_2": "ssb_measures_age_0_2",
+    "centre_bed_days": "ssb_child_bed_days",
+    "children_in_centres_31dec": "ssb_children_present_dec31",
 }
 """Target name -> national yearly column of the yearly table (summed over regions, sizes)."""
 
-BED_DAYS_COLUMNS = {"presence": "child_bed_days", "calendar": "child_stay_days"}
-"""How ``centre_bed_days`` is simulated: ``presence`` counts days a child is at the centre (the
-yearly table's ``child_bed_days``); ``calendar`` counts every day of the stay, days at home
-during closures included (``child_stay_days``, as ``children_present_dec31`` counts)."""
+BED_DAYS_COLUMNS = {"presence": "child_presence_days", "calendar": "ssb_child_bed_days"}
+"""How ``centre_bed_days`` is simulated: ``calendar`` (the default, SSB's definition, the yearly
+table's ``ssb_child_bed_days``) counts every day of a child's stay, days at home during closures
+included; ``presence`` only the days a child is at the centre (``child_presence_days``)."""
 
 
-def target_columns(bed_days: str = "presence") -> dict[str, str]:
+def target_columns(bed_days: str = "calendar") -> dict[str, str]:
     """Target name -> simulated column, with the chosen bed-day definition."""
     if bed_days not in BED_DAYS_COLUMNS:
         raise ValueError(f"bed_days must be one of {', '.join(BED_DAYS_COLUMNS)}")
@@ -88,7 +88,7 @@ def load_targets(path: Path = TARGETS_FILE) -> pd.DataFrame:
 
 
 def target_values(
-    series: pd.DataFrame, targets: pd.DataFrame, bed_days: str = "presence"
+    series: pd.DataFrame, targets: pd.DataFrame, bed_days: str = "calendar"
 ) -> pd.Series:
     """Simulated value of every target row (NaN where the run does not cover the year)."""
     columns = target_columns(bed_days)
@@ -136,7 +136,7 @@ def simulated_targets(
     scenario: Scenario,
     targets: pd.DataFrame,
     seeds: Sequence[int],
-    bed_days: str = "presence",
+    bed_days: str = "calendar",
 ) -> pd.DataFrame:
     """Targets × replications: one column per seed."""
     runs = replicator.series(scenario, seeds)
@@ -200,7 +200,7 @@ def fit_parameters(
     data_dir: Path | None = None,
     start: dict[str, float] | None = None,
     free: dict[str, tuple[float, float]] | None = None,
-    bed_days: str = "presence",
+    bed_days: str = "calendar",
     refine: float = 0.5,
     progress: Callable[[int, float, float], None] | None = None,
 ) -> CalibrationResult:
@@ -385,7 +385,7 @@ def plot_fit(
     runs: list[pd.DataFrame],
     out: Path,
     fit_until: int | None = None,
-    bed_days: str = "presence",
+    bed_days: str = "calendar",
 ) -> Path:
     """One panel per target series: simulated mean and 90 % band by year, targets with bands."""
     import matplotlib
@@ -434,10 +434,10 @@ def price_only_table(
     full: list[pd.DataFrame],
     price_only: list[pd.DataFrame],
     years: range,
-    bed_days: str = "presence",
+    bed_days: str = "calendar",
 ) -> pd.DataFrame:
     """Full model and price-only variant side by side: mean over replications per year."""
-    metrics = ("child_measures_age_0_2", BED_DAYS_COLUMNS[bed_days], "children_present_dec31")
+    metrics = ("ssb_measures_age_0_2", BED_DAYS_COLUMNS[bed_days], "ssb_children_present_dec31")
     rows = []
     for year in years:
         row: dict[str, Any] = {"year": year}
@@ -453,7 +453,7 @@ def plot_comparison(
     price_only: list[pd.DataFrame],
     targets: pd.DataFrame,
     out: Path,
-    bed_days: str = "presence",
+    bed_days: str = "calendar",
 ) -> Path:
     """Full model vs price-only, 2019-2024, for the SSB series with observed targets."""
     import matplotlib
@@ -462,9 +462,9 @@ def plot_comparison(
     import matplotlib.pyplot as plt
 
     metrics = {
-        "child_measures_age_0_2": "centre_measures_age_0_2",
+        "ssb_measures_age_0_2": "centre_measures_age_0_2",
         BED_DAYS_COLUMNS[bed_days]: "centre_bed_days",
-        "children_present_dec31": "children_in_centres_31dec",
+        "ssb_children_present_dec31": "children_in_centres_31dec",
     }
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
     for ax, (metric, target) in zip(axes, metrics.items(), strict=True):
@@ -508,7 +508,7 @@ def fit_report(
     jobs: int = 2,
     data_dir: Path | None = None,
     header: str = "",
-    bed_days: str = "presence",
+    bed_days: str = "calendar",
 ) -> dict[str, pd.DataFrame]:
     """Run ``scenario`` (its parameters as given) on ``reps`` seeds and write the fit report.
 
@@ -570,7 +570,7 @@ def report_defaults(
     jobs: int = 2,
     data_dir: Path | None = None,
     targets_file: Path = TARGETS_FILE,
-    bed_days: str = "presence",
+    bed_days: str = "calendar",
 ) -> dict[str, pd.DataFrame]:
     """The fit report of the current (shipped) defaults, without a search."""
     values = shipped_values()
@@ -610,7 +610,7 @@ def run_calibration(
     data_dir: Path | None = None,
     targets_file: Path = TARGETS_FILE,
     start: dict[str, float] | None = None,
-    bed_days: str = "presence",
+    bed_days: str = "calendar",
     refine: float = 0.5,
     progress: Callable[[int, float, float], None] | None = None,
 ) -> dict[str, Any]:

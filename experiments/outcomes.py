@@ -21,7 +21,6 @@ calibration.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import numpy as np
@@ -30,10 +29,16 @@ import pandas as pd
 OUTCOMES: dict[str, str] = {
     "admissions": "Centre admissions per year (residential, home-based and bought directly)",
     "residential_share": "Share of centre admissions that are residential stays",
+    "referrals": "Referrals to Bufetat's intake (residential and home-based), per year",
+    "proposals_declined": "Residential stays proposed by the service and declined by the "
+    "parents (before any referral), per year",
     "intake_refusals": "Referrals refused by Bufetat's intake, per year",
-    "consent_refusals": "Families refusing a residential stay, per year",
+    "consent_refusals": "Residential places offered and refused by the parents, per year",
+    "follow_ups": "Cases left at ordinary follow-up after a declined stay, per year",
     "median_wait": "Median days from referral to the start of a centre assessment",
-    "bed_days": "Days families are present at a centre, per year",
+    "ssb_child_bed_days": "Children × calendar days in residential stays, per year (SSB's "
+    "bed-days)",
+    "family_presence_days": "Days families are present at a centre, per year",
     "occupancy": "Occupied residential unit-days / unit-days",
     "emergency_placements": "Emergency placements per year",
     "municipal_cost": "Municipal cost per year, NOK (model.ledger)",
@@ -48,7 +53,7 @@ OUTCOMES: dict[str, str] = {
 
 OUTCOME_TABLES = ("yearly", "municipality_yearly", "centre_yearly", "families")
 """The run tables the outcomes (and the ledger) are computed from."""
-SERIES_TABLES = ("yearly", "families")
+SERIES_TABLES = ("yearly",)
 """The run tables the national series are computed from."""
 COST_OUTCOMES = ("municipal_cost", "state_cost", "societal_cost")
 VALUE_OUTCOMES = ("municipal_value", "state_value", "societal_value")
@@ -60,9 +65,13 @@ RETURN_OUTCOMES = {
 """Value per krone of cost, for society and for the municipalities."""
 COUNT_OUTCOMES = (
     "admissions",
+    "referrals",
+    "proposals_declined",
     "intake_refusals",
     "consent_refusals",
-    "bed_days",
+    "follow_ups",
+    "ssb_child_bed_days",
+    "family_presence_days",
     "emergency_placements",
     "cases",
     "direct_purchases",
@@ -161,6 +170,7 @@ def _scope_rows(
 ) -> None:
     """Count, share, wait and occupancy outcomes of one scope and group."""
     by_year = yearly.groupby("year", sort=True).sum(numeric_only=True)
+    by_year["referrals"] = by_year["referrals_residential"] + by_year["referrals_home"]
     year_index = by_year.index.to_numpy()
     out: dict[str, tuple[np.ndarray, float]] = {}
     for name in COUNT_OUTCOMES:
@@ -250,55 +260,25 @@ def _cost_rows(
 
 # --- the national series compared with Statistics Norway --------------------------------------
 SERIES_METRICS = (
-    "child_measures",
-    "child_measures_age_0_2",
-    "child_bed_days",
-    "children_present_dec31",
+    "ssb_measures_age_0_12",
+    "ssb_measures_age_0_2",
+    "ssb_child_bed_days",
+    "child_presence_days",
+    "ssb_children_present_dec31",
     "admissions_residential",
     "admissions_home_centre",
     "cases",
+    "completed_stays",
+    "completed_stay_days",
 )
 """Yearly national counts of a run's series (the yearly table's columns of these names)."""
 
 
-def mean_residential_stay(families: pd.DataFrame) -> pd.Series:
-    """Mean calendar days (end - start) of completed residential stays, by the year they ended.
-
-    By the year of the end, not the start: the run ends on 31 December, so stays started late in
-    the last year are still running and a mean over starts would keep only the short ones.
-    """
-    done = families[(families["option"] == "residential") & (families["status"] == "finished")]
-    start = pd.to_datetime(done["start_date"])
-    end = pd.to_datetime(done["end_date"])
-    days = (end - start).dt.days
-    return days.groupby(end.dt.year).mean()
-
-
-def child_stay_days(families: pd.DataFrame, years: list[int]) -> pd.Series:
-    """Children x calendar days in residential stays (bought places too), split by year.
-
-    Unlike ``child_bed_days`` (presence days only: days at home while the centre is closed do not
-    count), this counts every day a child is in a stay, as ``children_present_dec31`` does. A stay
-    is [start, end); a stay still running at the end of the run counts to the end of the run.
-    """
-    stays = families[
-        families["option"].isin(["residential", "direct_purchase"]) & (families["start_date"] != "")
-    ]
-    last = dt.date(max(years), 12, 31) + dt.timedelta(days=1)
-    start = pd.to_datetime(stays["start_date"])
-    end = pd.to_datetime(stays["end_date"].replace("", last.isoformat()))
-    children = stays["children"].to_numpy()
-    out = {}
-    for year in years:
-        lo, hi = pd.Timestamp(year, 1, 1), pd.Timestamp(year + 1, 1, 1)
-        days = (end.clip(upper=hi) - start.clip(lower=lo)).dt.days.clip(lower=0).to_numpy()
-        out[year] = float((days * children).sum())
-    return pd.Series(out, dtype=float)
-
-
 def national_series(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Yearly national values of the SSB-comparable metrics and the mean residential stay."""
+    """Yearly national values of the SSB-comparable metrics (the yearly table's ``ssb_``
+    columns, docs/outputs.md) and the mean calendar length of the residential stays via Bufetat
+    completed in the year."""
     yearly = tables["yearly"].groupby("year")[list(SERIES_METRICS)].sum()
-    yearly["mean_residential_stay_days"] = mean_residential_stay(tables["families"])
-    yearly["child_stay_days"] = child_stay_days(tables["families"], list(yearly.index))
+    stays = yearly["completed_stays"].where(yearly["completed_stays"] > 0)
+    yearly["mean_residential_stay_days"] = yearly["completed_stay_days"] / stays
     return yearly

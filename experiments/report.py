@@ -30,7 +30,7 @@ PLOT_OUTCOMES = (
     "intake_refusals",
     "consent_refusals",
     "median_wait",
-    "bed_days",
+    "ssb_child_bed_days",
     "occupancy",
     "emergency_placements",
 )
@@ -142,7 +142,7 @@ def _group_plots(table: pd.DataFrame, scope: str) -> str:
 
     outcomes = [
         o
-        for o in ("admissions", "median_wait", "intake_refusals", "bed_days")
+        for o in ("admissions", "median_wait", "intake_refusals", "ssb_child_bed_days")
         if o in set(table["outcome"])
     ]
     fig, axes = plt.subplots(1, len(outcomes), figsize=(3.2 * len(outcomes), 3.2), squeeze=False)

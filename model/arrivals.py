@@ -40,6 +40,7 @@ ARRIVAL_COLUMNS: tuple[str, ...] = (
     "severity",
     "latent_need",
     "days_used",
+    "second_child_0_2",
 )
 
 
@@ -69,12 +70,15 @@ def draw_year(
     parameters: Parameters,
     timeline: LeverTimeline,
     streams: RandomStreams,
+    case_rate_factor: np.ndarray | None = None,
 ) -> Arrivals:
     """Every case of ``year``.
 
-    The case rate follows each municipality's children 0-5 in that year, scaled day by day by
-    the ``case_rate_multiplier`` lever (e.g. the pandemic); while ``older_children_included`` is
-    on (before the 2022 mandate) cases for children 6-12 arrive as well.
+    The case rate follows each municipality's children 0-5 in that year times its case-rate
+    factor, scaled day by day by the ``case_rate_multiplier`` lever (e.g. the pandemic); while
+    ``older_children_included`` is on (before the 2022 mandate) cases for children 6-12 arrive
+    as well. A second child 0-6 is aged 0-2 with the municipality's share of children 0-5 who
+    are 0-2.
     """
     p = parameters
     first = calendar.first_day_of_year(year)
@@ -85,7 +89,8 @@ def draw_year(
     c35 = children[:, 3:6].sum(axis=1).astype(float)
     weights = timeline.series("case_rate_multiplier", first, last).astype(float)
     older = weights * timeline.series("older_children_included", first, last)
-    rate = p.case_rate_per_1000_children / 1000.0 / days_in_year
+    factor = np.ones(len(c02)) if case_rate_factor is None else case_rate_factor
+    rate = p.case_rate_per_1000_children / 1000.0 / days_in_year * factor
     arrivals = streams.arrivals
     young_counts = arrivals.poisson(rate * weights.sum() * (c02 + c35))
     older_counts = arrivals.poisson(rate * older.sum() * p.age_6_12_case_ratio * (c02 + c35))
@@ -118,6 +123,8 @@ def draw_year(
             p.days_used_before_referral_min, p.days_used_before_referral_max + 1, size=n
         ),
     }
+    share_young = np.divide(c02, c02 + c35, out=np.zeros_like(c02), where=c35 + c02 > 0)
+    columns["second_child_0_2"] = traits.random(n) < share_young[municipality]
     luck = {
         stream: getattr(streams, stream).random((n, width)) for stream, width in LUCK_WIDTH.items()
     }

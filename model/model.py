@@ -100,8 +100,13 @@ class SfbModel(mesa.Model):
         world.apply_capacity(self, 1)
         self.familiarity = np.zeros(len(self.data.municipalities))
         """Each municipality's familiarity with the centres, 0-1 (an array: it diffuses)."""
+        self.case_rate_factor = np.ones(len(self.data.municipalities))
+        """Each municipality's case-rate factor (mean 1; world.build_municipalities)."""
         self.municipalities: list[Municipality] = world.build_municipalities(self)
         world.refresh_reach(self)
+        # Each service's experience: how often parents agree to a proposed stay, and how often
+        # stays are completed (arrays: they spread over the network like familiarity).
+        world.initial_expectations(self)
         self.graph = world.build_network(self)
         self._neighbour_weights = world.diffusion_matrix(self.graph, len(self.municipalities))
         self.intakes = {region: Intake(self, region) for region in INTAKE_REGIONS}
@@ -156,12 +161,13 @@ class SfbModel(mesa.Model):
             parameters=self.parameters,
             timeline=self.timeline,
             streams=self.streams,
+            case_rate_factor=self.case_rate_factor,
         )
         self._arrival_cursor = 0
 
     def admit_new_cases(self, day: int) -> None:
         """Create today's families; each one's municipality chooses how to get it assessed."""
-        days, municipality, age, parents, children, sibling, severity, need, used = (
+        days, municipality, age, parents, children, sibling, severity, need, used, second = (
             self._arrivals.columns
         )
         luck = self._arrivals.luck
@@ -181,6 +187,7 @@ class SfbModel(mesa.Model):
                 days_used=used[i],
                 luck=luck,
                 row=i,
+                second_child_0_2=second[i],
             )
             self.arrived += 1
             self.status_counts[WAITING] += 1
@@ -211,11 +218,13 @@ class SfbModel(mesa.Model):
 
     # --- familiarity --------------------------------------------------------------------------
     def update_familiarity(self) -> None:
-        """Monthly: familiarity spreads over the network and fades without use."""
+        """Monthly: familiarity and experience spread over the network (services learn from
+        their neighbours); familiarity fades without use."""
         p = self.parameters
-        f = self.familiarity
-        f += p.familiarity_diffusion * (self._neighbour_weights @ f - f)
-        f *= 1.0 - p.familiarity_decay
+        weights = self._neighbour_weights
+        for known in (self.familiarity, self.expected_acceptance, self.expected_completion):
+            known += p.familiarity_diffusion * (weights @ known - known)
+        self.familiarity *= 1.0 - p.familiarity_decay
 
     def run_information_campaign(self, share: float) -> None:
         """Close ``share`` of every municipality's gap to full familiarity."""

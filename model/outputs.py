@@ -21,10 +21,15 @@ if TYPE_CHECKING:
 
 METRICS: tuple[str, ...] = (
     "cases",
+    "proposals",
+    "proposals_declined",
     "referrals_residential",
     "referrals_home",
     "own_assessments",
+    "own_assessments_first_choice",
     "emergency_placements",
+    "emergency_placements_first_choice",
+    "follow_ups",
     "direct_purchases",
     "intake_refusals",
     "consent_refusals",
@@ -32,32 +37,56 @@ METRICS: tuple[str, ...] = (
     "admissions_residential",
     "admissions_home_centre",
     "admissions_direct_purchase",
-    "bed_days",
     "dropouts",
+    "completed_stays",
+    "completed_stay_days",
+    "family_presence_days",
+    "child_presence_days",
     "decision_home_with_support",
     "decision_foster_home",
     "decision_institution",
     "decision_emergency_foster_home",
-    "child_measures",
-    "child_measures_age_0_2",
-    "child_bed_days",
-    "children_present_dec31",
+    "ssb_measures_age_0_12",
+    "ssb_measures_age_0_2",
+    "ssb_child_bed_days",
+    "ssb_children_present_dec31",
 )
-"""Counts per year × municipality. ``admissions`` counts every start of a centre assessment:
-residential and home-based via Bufetat, and direct purchases; ``bed_days`` counts days a family
-is present at a centre (closed days at home are not bed-days). The ``child_*`` columns count
-children, as Statistics Norway does: ``child_measures`` counts each child in a residential stay
-(via Bufetat or bought directly) started or running during the year, once per year — SSB table
-10661 counts stays (~56 bed-days per measure in 2017), so home-based work is not in it;
-``child_measures_age_0_2`` the index children aged 0-2 among them; ``child_bed_days`` bed-days
-times the family's children; ``children_present_dec31`` children in a residential stay on
-31 December."""
+"""Counts per year × municipality; docs/outputs.md defines every column in one table.
+
+The ``ssb_`` columns follow Statistics Norway's definitions, the same ones the calibration
+compares with: ``ssb_measures_age_0_12`` counts every child in a residential stay (via Bufetat
+or bought directly) started or running during the year, once per year (table 10661; home-based
+work is not in it), ``ssb_measures_age_0_2`` the children aged 0-2 among them (each child by its
+own age group), ``ssb_child_bed_days`` children × calendar days of those stays in the year, days
+at home while the centre is closed included (SSB's bed-days), and ``ssb_children_present_dec31``
+children in a residential stay on 31 December. ``family_presence_days`` and
+``child_presence_days`` count only the days a family (or its children) is at the centre."""
 
 METRIC_INDEX = {name: i for i, name in enumerate(METRICS)}
 N_METRICS = len(METRICS)
 CASES, OWN_ASSESSMENTS, EMERGENCY_PLACEMENTS, DIRECT_PURCHASES = (
     METRIC_INDEX[name]
     for name in ("cases", "own_assessments", "emergency_placements", "direct_purchases")
+)
+PROPOSALS, PROPOSALS_DECLINED, FOLLOW_UPS = (
+    METRIC_INDEX[name] for name in ("proposals", "proposals_declined", "follow_ups")
+)
+OWN_FIRST, EMERGENCY_FIRST = (
+    METRIC_INDEX[name]
+    for name in ("own_assessments_first_choice", "emergency_placements_first_choice")
+)
+COMPLETED_STAYS, COMPLETED_STAY_DAYS = (
+    METRIC_INDEX[name] for name in ("completed_stays", "completed_stay_days")
+)
+FAMILY_PRESENCE, CHILD_PRESENCE, SSB_MEASURES, SSB_MEASURES_0_2, SSB_BED_DAYS = (
+    METRIC_INDEX[name]
+    for name in (
+        "family_presence_days",
+        "child_presence_days",
+        "ssb_measures_age_0_12",
+        "ssb_measures_age_0_2",
+        "ssb_child_bed_days",
+    )
 )
 INTAKE_REFUSALS, CONSENT_REFUSALS, DROPOUTS, ADMISSIONS = (
     METRIC_INDEX[name] for name in ("intake_refusals", "consent_refusals", "dropouts", "admissions")
@@ -78,7 +107,7 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
     "intake_refusals",
     "consent_refusals",
     "admissions",
-    "bed_days",
+    "ssb_child_bed_days",
     "dropouts",
 )
 DAILY_COLUMNS: tuple[str, ...] = (
@@ -156,13 +185,30 @@ class Recorder:
         """The municipality refers the family to Bufetat's intake."""
         self._count(family, REFERRAL_METRIC[option])
 
-    def own_assessment(self, family: Family) -> None:
-        """The municipality assesses the family with its own staff."""
-        self._count(family, OWN_ASSESSMENTS)
+    def proposal(self, family: Family) -> None:
+        """The municipality proposes a residential stay to the parents."""
+        self._count(family, PROPOSALS)
 
-    def emergency_placement(self, family: Family) -> None:
+    def proposal_declined(self, family: Family) -> None:
+        """The parents decline the proposed stay (before any referral)."""
+        self._count(family, PROPOSALS_DECLINED)
+
+    def own_assessment(self, family: Family, first_choice: bool) -> None:
+        """The municipality assesses the family with its own staff (as its first choice, or
+        after a declined proposal or a refusal)."""
+        self._count(family, OWN_ASSESSMENTS)
+        if first_choice:
+            self._count(family, OWN_FIRST)
+
+    def emergency_placement(self, family: Family, first_choice: bool) -> None:
         """The municipality places the child in an emergency foster home."""
         self._count(family, EMERGENCY_PLACEMENTS)
+        if first_choice:
+            self._count(family, EMERGENCY_FIRST)
+
+    def follow_up(self, family: Family) -> None:
+        """Nothing beyond the service's ordinary follow-up (after a declined proposal)."""
+        self._count(family, FOLLOW_UPS)
 
     def direct_purchase(self, family: Family) -> None:
         """The municipality buys a residential place from a non-profit centre."""
@@ -173,7 +219,7 @@ class Recorder:
         self._count(family, INTAKE_REFUSALS)
 
     def consent_refusal(self, family: Family) -> None:
-        """The parents refuse a residential stay."""
+        """The parents refuse the residential place offered (after accepting the proposal)."""
         self._count(family, CONSENT_REFUSALS)
 
     def dropout(self, family: Family) -> None:
@@ -195,28 +241,29 @@ class Recorder:
         )
         self.centre_counts[year - self.model.start_year, family.centre.index, 0] += 1
 
+    def completed_stay(self, family: Family, start: int, end: int) -> None:
+        """A residential stay via Bufetat ended as planned: its calendar days, in the year it
+        ended (the mean stay is completed_stay_days / completed_stays)."""
+        self._count(family, COMPLETED_STAYS)
+        self._count(family, COMPLETED_STAY_DAYS, end - start)
+
     def stay(self, family: Family, start: int, end: int) -> None:
-        """A residential stay ran over [start, end): its bed-days and measures by year."""
-        self.bed_days(family, start, end)
-        self.centre_measure(family, start, end)
-
-    def bed_days(self, family: Family, start: int, end: int) -> None:
-        """Presence days of a residential stay in [start, end), split by calendar year."""
-        for offset, lo, hi in self._years_of(start, end):
-            days = family.centre.calendar.presence_between(lo, hi)
-            municipality = family.municipality.index
-            self.tallies[self.slot(offset, municipality, "bed_days")] += days
-            child_days = days * family.children
-            self.tallies[self.slot(offset, municipality, "child_bed_days")] += child_days
-            self.centre_counts[offset, family.centre.index, 1] += days
-
-    def centre_measure(self, family: Family, start: int, end: int) -> None:
-        """Count the family's children once in every year their residential stay runs."""
+        """A residential stay ran over [start, end) (ended, or still running at the end of the
+        run): its days and measures, split by calendar year."""
+        tallies = self.tallies
         municipality = family.municipality.index
-        for offset, _, _ in self._years_of(start, end):
-            self.tallies[self.slot(offset, municipality, "child_measures")] += family.children
-            if family.age_0_2:
-                self.tallies[self.slot(offset, municipality, "child_measures_age_0_2")] += 1
+        calendar = family.centre.calendar
+        children = family.children
+        children_0_2 = family.age_0_2 + (children > 1 and family.second_child_0_2)
+        for offset, lo, hi in self._years_of(start, end):
+            row = (offset * self._shape[1] + municipality) * N_METRICS
+            presence = calendar.presence_between(lo, hi)
+            tallies[row + FAMILY_PRESENCE] += presence
+            tallies[row + CHILD_PRESENCE] += presence * children
+            tallies[row + SSB_BED_DAYS] += (hi - lo) * children
+            tallies[row + SSB_MEASURES] += children
+            tallies[row + SSB_MEASURES_0_2] += children_0_2
+            self.centre_counts[offset, family.centre.index, 1] += presence
 
     def _years_of(self, start: int, end: int) -> list[tuple[int, int, int]]:
         """(year offset, first day, end day) of each simulated year that [start, end) touches."""
@@ -270,7 +317,7 @@ class Recorder:
         if self._dec31[day]:
             offset = model.current_year - model.start_year
             for municipality in np.flatnonzero(model.resident_children).tolist():
-                slot = self.slot(offset, municipality, "children_present_dec31")
+                slot = self.slot(offset, municipality, "ssb_children_present_dec31")
                 self.tallies[slot] += int(model.resident_children[municipality])
 
     def _per_centre_totals(self) -> None:
@@ -313,8 +360,7 @@ class Recorder:
             started = family.start_day is not None and family.start_day < end
             residential = family.option in (Option.RESIDENTIAL, Option.DIRECT_PURCHASE)
             if started and family.centre is not None and residential:
-                self.centre_measure(family, family.start_day, end)
-                self.bed_days(family, family.start_day, end)
+                self.stay(family, family.start_day, end)
             self.families.append(family_record(family))
 
     # --- tables -----------------------------------------------------------------------------
@@ -494,6 +540,7 @@ FAMILY_COLUMNS: tuple[str, ...] = (
     "severity",
     "options_tried",
     "option",
+    "proposal_declined",
     "intake_refused",
     "consent_refused",
     "centre_id",
@@ -521,6 +568,7 @@ def family_record(family: Family) -> tuple:
         family.severity,
         family.options_tried,
         family.option,
+        family.proposal_declined,
         family.intake_refused,
         family.consent_refused,
         centre.centre_id if centre is not None else "",

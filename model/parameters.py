@@ -71,6 +71,10 @@ class Parameters(Strict):
     expected_wait_initial_days: float = from_file("expected_wait_initial_days")
     wait_learning_rate: float = from_file("wait_learning_rate")
     refusal_wait_penalty_days: float = from_file("refusal_wait_penalty_days")
+    experience_weight: float = from_file("experience_weight")
+    experience_learning_rate: float = from_file("experience_learning_rate")
+    own_capacity_sd: float = from_file("own_capacity_sd")
+    case_rate_dispersion_shape: float = from_file("case_rate_dispersion_shape")
 
     # --- the municipality's choice (multinomial logit) ------------------------------------------
     asc_residential: float = from_file("asc_residential")
@@ -90,6 +94,11 @@ class Parameters(Strict):
     beta_familiarity: float = from_file("beta_familiarity")
     beta_own_capacity: float = from_file("beta_own_capacity")
     guidance_bonus: float = from_file("guidance_bonus")
+    beta_anticipation: float = from_file("beta_anticipation")
+    beta_weekend_risk: float = from_file("beta_weekend_risk")
+    asc_follow_up: float = from_file("asc_follow_up")
+    beta_severity_follow_up: float = from_file("beta_severity_follow_up")
+    beta_home_visits: float = from_file("beta_home_visits")
 
     # --- consent to a residential stay --------------------------------------------------------
     consent_intercept: float = from_file("consent_intercept")
@@ -97,6 +106,7 @@ class Parameters(Strict):
     consent_weekend_trip_per_hour: float = from_file("consent_weekend_trip_per_hour")
     consent_sibling_over_6: float = from_file("consent_sibling_over_6")
     consent_pressure: float = from_file("consent_pressure")
+    consent_wait_per_30_days: float = from_file("consent_wait_per_30_days")
 
     # --- assessments and stays ----------------------------------------------------------------
     residential_days_median: float = from_file("residential_days_median")
@@ -109,9 +119,12 @@ class Parameters(Strict):
     own_assessment_days_median: float = from_file("own_assessment_days_median")
     home_assessment_days_min: int = from_file("home_assessment_days_min")
     home_assessment_days_max: int = from_file("home_assessment_days_max")
+    home_visit_observation_hours: float = from_file("home_visit_observation_hours")
+    home_report_hours: float = from_file("home_report_hours")
+    home_visits_nominal: int = from_file("home_visits_nominal")
+    home_visits_min: int = from_file("home_visits_min")
     start_lead_days: int = from_file("start_lead_days")
     min_days_before_deadline: int = from_file("min_days_before_deadline")
-    max_home_travel_hours: float = from_file("max_home_travel_hours")
     dropout_per_stay: float = from_file("dropout_per_stay")
     dropout_per_break: float = from_file("dropout_per_break")
     dropout_per_break_travel_hour: float = from_file("dropout_per_break_travel_hour")

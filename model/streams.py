@@ -21,6 +21,7 @@ STREAM_NAMES: tuple[str, ...] = (
     "duration",  # assessment lengths
     "dropout",  # drop-out from stays
     "outcome",  # the decision after the assessment
+    "municipality_rates",  # each municipality's case-rate factor (over-dispersion)
 )
 
 

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from sfbsim.agents.centre import Centre
+from sfbsim.agents.centre import Centre, home_reach_hours
+from sfbsim.agents.family import consent_log_odds, dropout_probability, logistic
 from sfbsim.agents.municipality import Municipality
 from sfbsim.model.calendar import CentreCalendar
 from sfbsim.model.reforms import FOREVER
@@ -194,11 +195,15 @@ maximum of a travel time): a centre option is then as good as unreal."""
 # --- municipalities ---------------------------------------------------------------------------
 def build_municipalities(model: SfbModel) -> list[Municipality]:
     """All municipalities with their size-class indices plus municipal variation (drawn from
-    the *municipality* stream); initial familiarity goes into the model's array."""
+    the *municipality* stream; own capacity varies more, ``own_capacity_sd``), and each one's
+    case-rate factor (Gamma with mean 1 and shape ``case_rate_dispersion_shape``, from its own
+    stream, constant within a run: some services see more serious cases per child than
+    others). Initial familiarity and the case-rate factors go into the model's arrays."""
     p = model.parameters
     rows = model.data.municipalities
     n = len(rows)
-    noise = model.streams.municipality.normal(0.0, p.municipality_noise_sd, size=(n, 3))
+    spread = np.array([p.own_capacity_sd, p.municipality_noise_sd, p.municipality_noise_sd])
+    noise = model.streams.municipality.normal(0.0, 1.0, size=(n, 3)) * spread
     by_size = {
         "small": (p.own_capacity_small, p.budget_pressure_small, p.familiarity_small),
         "medium": (p.own_capacity_medium, p.budget_pressure_medium, p.familiarity_medium),
@@ -208,6 +213,8 @@ def build_municipalities(model: SfbModel) -> list[Municipality]:
     indices = np.clip(base + noise, 0.0, 1.0)
     model.familiarity = indices[:, 2].copy()
     model.run_information_campaign(model.levers.information_campaign)
+    shape = p.case_rate_dispersion_shape
+    model.case_rate_factor = model.streams.municipality_rates.gamma(shape, 1.0 / shape, size=n)
     return [
         Municipality(
             model,
@@ -224,28 +231,55 @@ def build_municipalities(model: SfbModel) -> list[Municipality]:
 
 
 def refresh_reach(model: SfbModel) -> None:
-    """Tell each municipality its nearest residential centre (its own intake's if that has
-    units, else any) and whether some centre's staff can reach it for home-based work."""
-    p = model.parameters
+    """Tell each municipality the residential centre a stay would most likely be at (the
+    nearest of its own intake with units, else the nearest with units anywhere) and the travel
+    of the nearest centre whose staff can work at its families' homes (``home_reach_hours``)."""
     if not model.centres:  # no centre at all during the run: nothing is in reach
         for municipality in model.municipalities:
-            municipality.set_reach(NO_CENTRE_HOURS, False)
+            municipality.set_reach(None, NO_CENTRE_HOURS, None)
         return
+    reach = home_reach_hours(model.parameters, model.costs.home_centre_hours)
     has_units = model.units_now > 0
     has_home = model.home_capacity_now > 0
     serves = np.array([c.serves_intake for c in model.centres])
     columns = np.array([c.index for c in model.centres], dtype=np.int64)
     travel = model.travel[:, columns]
     own_units = has_units[columns]
-    reach_home = (travel[:, has_home[columns]] <= p.max_home_travel_hours).any(axis=1)
+    home_travel = np.where(has_home[columns][None, :], travel, np.inf).min(axis=1)
     for municipality in model.municipalities:
         mask = own_units & (serves == municipality.region)
         if not mask.any():
             mask = own_units if own_units.any() else np.ones_like(own_units)
+        hours = np.where(mask, travel[municipality.index], np.inf)
+        nearest = int(np.argmin(hours))
+        home = float(home_travel[municipality.index])
         municipality.set_reach(
-            float(travel[municipality.index, mask].min()),
-            bool(reach_home[municipality.index]),
+            model.centres[nearest] if own_units[nearest] else None,
+            float(hours[nearest]),
+            home if home <= reach else None,
         )
+
+
+def initial_expectations(model: SfbModel) -> None:
+    """Each service's experience before the run: how often parents agree to a proposed stay
+    and how often stays are completed, as it would have seen them for a typical family (mean
+    severity, a sibling over 6 as often as families have one) at the centre it expects."""
+    p = model.parameters
+    severity = p.severity_beta_a / (p.severity_beta_a + p.severity_beta_b)
+    sibling = 0.0 if model.levers.sibling_flexibility else p.sibling_over_6_share
+    n = len(model.municipalities)
+    model.expected_acceptance = np.zeros(n)
+    model.expected_completion = np.zeros(n)
+    for m in model.municipalities:
+        travel, breaks = m.nearest_centre_hours, m.expected_breaks_per_month
+        wait = p.expected_wait_initial_days
+        agree = [
+            logistic(consent_log_odds(p, travel, breaks, wait, left_out, severity))
+            for left_out in (False, True)
+        ]
+        model.expected_acceptance[m.index] = (1 - sibling) * agree[0] + sibling * agree[1]
+        expected_breaks = round(breaks * p.residential_months_expected)
+        model.expected_completion[m.index] = 1.0 - dropout_probability(p, expected_breaks, travel)
 
 
 # --- the familiarity network ------------------------------------------------------------------

@@ -29,7 +29,8 @@ from sfbsim.experiments.calibration import (
     target_values,
     write_parameter_file,
 )
-from sfbsim.experiments.outcomes import mean_residential_stay
+from sfbsim.experiments.outcomes import national_series
+from sfbsim.experiments.runner import simulate
 from sfbsim.experiments.scenario_files import load_scenario
 from sfbsim.model.parameter_files import ParameterFileError, entries, read_entries, write_values
 from sfbsim.model.parameters import Parameters
@@ -58,7 +59,7 @@ def test_target_values_and_loss():
     series = pd.DataFrame(
         {column: [0.0] for column in SSB_COLUMNS.values()}, index=pd.Index([2017], name="year")
     )
-    series["child_bed_days"] = 34966.0
+    series["ssb_child_bed_days"] = 34966.0
     values = target_values(series, targets)
     row = targets.index[(targets["target"] == "centre_bed_days") & (targets["year"] == 2017)][0]
     assert values[row] == 34966.0
@@ -71,8 +72,8 @@ def test_target_values_and_loss():
     assert loss(targets, inner) == pytest.approx(0.64, rel=0.05)  # no penalty inside the inner band
     outside = pd.DataFrame({1: targets["high"] + 0.2 * (targets["high"] - targets["value"])})
     assert loss(targets, outside) > 2.5 * loss(targets, edge)  # leaving a band costs much more
-    series["child_stay_days"] = 40000.0
-    assert target_values(series, targets, "calendar")[row] == 40000.0
+    series["child_presence_days"] = 30000.0
+    assert target_values(series, targets, "presence")[row] == 30000.0
     with pytest.raises(ValueError):
         target_values(series, targets, "no_such_definition")
     table = fit_table(targets, edge, fit_until=2019)
@@ -80,16 +81,26 @@ def test_target_values_and_loss():
     assert set(table.loc[table["year"] > 2019, "sample"]) == {"out-of-sample"}
 
 
-def test_mean_residential_stay_counts_completed_stays_by_year_of_end():
-    families = pd.DataFrame(
-        {
-            "option": ["residential", "residential", "home_centre", "residential"],
-            "status": ["finished", "finished", "finished", "dropped_out"],
-            "start_date": ["2023-12-01", "2024-03-01", "2024-01-01", "2024-01-01"],
-            "end_date": ["2024-01-30", "2024-04-10", "2024-03-01", "2024-01-05"],
-        }
-    )
-    assert mean_residential_stay(families).to_dict() == {2024: (60 + 40) / 2}
+def test_national_series_count_what_the_families_table_shows(data):
+    """The series the calibration compares come from counters kept during the run; they agree
+    with the family records: the mean completed residential stay by the year it ended, and the
+    SSB bed-days (children x calendar days of residential stays)."""
+    scenario = load_scenario("baseline").with_run(years=2, seed=5)
+    _, tables = simulate(scenario, data)
+    series = national_series(tables)
+    families = tables["families"]
+    done = families[(families["option"] == "residential") & (families["status"] == "finished")]
+    start, end = pd.to_datetime(done["start_date"]), pd.to_datetime(done["end_date"])
+    by_end = (end - start).dt.days.groupby(end.dt.year).mean()
+    for year, mean in by_end.items():
+        assert series.loc[year, "mean_residential_stay_days"] == pytest.approx(mean)
+    stays = families[families["option"].isin(["residential", "direct_purchase"])]
+    stays = stays[stays["start_date"] != ""]
+    first, last = pd.Timestamp(2025, 1, 1), pd.Timestamp(2027, 1, 1)
+    begin = pd.to_datetime(stays["start_date"]).clip(lower=first)
+    finish = pd.to_datetime(stays["end_date"].replace("", "2027-01-01")).clip(upper=last)
+    days = ((finish - begin).dt.days.clip(lower=0) * stays["children"]).sum()
+    assert series["ssb_child_bed_days"].sum() == pytest.approx(days)
 
 
 # --- scenarios ----------------------------------------------------------------------------------

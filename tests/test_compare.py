@@ -89,7 +89,7 @@ def test_a_reform_that_changes_nothing_gives_exactly_zero_differences(tmp_path):
         "intake_refusals",
         "consent_refusals",
         "median_wait",
-        "bed_days",
+        "ssb_child_bed_days",
         "occupancy",
         "emergency_placements",
     ):

@@ -119,7 +119,7 @@ def test_price_moves_the_choice_more_where_the_service_can_do_it_itself(data):
         low.budget_pressure = high.budget_pressure = 0.5
         for m in (low, high):
             m.price_weight = m.price_weight_per_100k() / 100_000
-            m.set_reach(m.nearest_centre_hours, m.home_centre_reachable)
+            m.set_reach(m.expected_centre, m.nearest_centre_hours, m.home_centre_hours)
     kn_low, kn_high = cheap.municipalities[0].kommunenummer, cheap.municipalities[1].kommunenummer
     drop_low = residential_log_odds(cheap, kn_low) - residential_log_odds(dear, kn_low)
     drop_high = residential_log_odds(cheap, kn_high) - residential_log_odds(dear, kn_high)
@@ -288,3 +288,124 @@ def test_full_municipal_financing_means_fewer_centre_referrals(data):
     base = residential_share(make_model(data), "4601")
     full = residential_share(make_model(data, full_municipal_financing=True), "4601")
     assert full < base
+
+
+# --- issue 14: consent before the referral, anticipation, decay, municipal variation ----------
+def test_a_farther_expected_centre_lowers_the_answer_to_a_proposal(model):
+    family = make_family(model)
+    family._consent_u = 0.9  # a hesitant family
+    assert family.accepts_proposal(0.5, 0.0, 0.0)
+    far = make_family(model)
+    far._consent_u = 0.9
+    assert not far.accepts_proposal(8.0, 4.3, 60.0)
+
+
+def test_longer_waits_lower_consent(model):
+    family = make_family(model)
+    assert family.consent_probability(2.0, 2.0, 90.0) < family.consent_probability(2.0, 2.0, 0.0)
+
+
+def test_opening_weekends_raises_the_chance_a_family_is_referred(data):
+    """The municipality anticipates: fewer closures mean more parents agree, fewer drop out,
+    and less risk for a vulnerable family, so more residential referrals for the same family."""
+    closed = residential_share(make_model(data), "3403", severity=0.7)
+    open_ = residential_share(
+        make_model(data, weekend_policy="open_every_weekend"), "3403", severity=0.7
+    )
+    assert open_ > closed
+
+
+def test_sibling_flexibility_raises_the_chance_a_family_is_referred(data):
+    left_out = residential_share(make_model(data), "3403", sibling_over_6=True)
+    flexible = residential_share(
+        make_model(data, sibling_flexibility=True), "3403", sibling_over_6=True
+    )
+    assert flexible > left_out
+
+
+def test_anticipation_follows_what_the_service_sees_and_what_it_learned(model):
+    family = make_family(model)
+    municipality = family.municipality
+    before = municipality.anticipated_acceptance(family)
+    saved = float(model.expected_acceptance[municipality.index])
+    for _ in range(5):
+        municipality.learn_acceptance(False)  # parents kept declining
+    assert model.expected_acceptance[municipality.index] < saved
+    assert municipality.anticipated_acceptance(family) < before
+    model.expected_acceptance[municipality.index] = saved
+    completion = municipality.anticipated_completion(family)
+    assert 0 < completion <= 1
+    municipality.learn_completion(False)
+    assert municipality.anticipated_completion(family) < completion
+
+
+def test_a_declined_proposal_leads_to_another_option_never_lost(data):
+    # no parents agree, and the services do not see it coming
+    parameters = Parameters(consent_intercept=-20.0, beta_anticipation=0.0, experience_weight=0.0)
+    model = SfbModel(data=data, years=1, parameters=parameters, rng=4)
+    model.run_years()
+    tables = model.recorder.tables(("families", "daily"))
+    families = tables["families"]
+    declined = families[families["proposal_declined"]]
+    assert len(declined) > 0
+    assert not declined["option"].isin(["residential", "direct_purchase"]).any()
+    assert set(declined["option"]) <= {"home_centre", "own", "emergency", "follow_up"}
+    last = tables["daily"].iloc[-1]
+    assert last["arrived"] == last[["waiting", "in_assessment", "finished", "dropped_out"]].sum()
+
+
+def test_an_offer_is_refused_only_if_it_is_worse_than_the_proposal(model):
+    family = make_family(model)
+    family._consent_u = 0.5
+    near = next(c for c in model.centres if model.travel_hours(family.municipality, c) < 1.0)
+    probability = family.consent_probability(model.travel_hours(family.municipality, near), 0.0)
+    assert probability > 0.5  # agreed at the proposal
+    assert family.accepts_stay_at(near, start=family.arrival_day)  # the same offer: agreed
+    far = max(model.centres, key=lambda c: model.travel_hours(family.municipality, c))
+    hesitant = make_family(model)
+    hesitant._consent_u = 0.999
+    assert not hesitant.accepts_stay_at(far, start=hesitant.arrival_day + 120)
+
+
+def test_following_up_only_is_right_only_when_no_placement_was_needed(model):
+    low = make_family(model, latent_need=0.2)
+    high = make_family(model, latent_need=0.9)
+    for family in (low, high):
+        family.municipality.leave_to_follow_up(family)
+    assert low.decision_correct and not high.decision_correct
+    assert low.decision == high.decision == "home_with_support"
+
+
+def test_home_visits_decay_with_distance_and_the_reach_follows_from_the_hours(model):
+    from sfbsim.agents.centre import home_reach_hours, home_visit_shortfall, home_visits
+
+    p, hours = model.parameters, model.costs.home_centre_hours
+    visits = [home_visits(t, p, hours) for t in (0.5, 2.0, 3.0, 4.0)]
+    assert visits == sorted(visits, reverse=True) and visits[0] == p.home_visits_nominal
+    assert home_visit_shortfall(0.5, p, hours) == 0.0 > home_visit_shortfall(3.0, p, hours)
+    reach = home_reach_hours(p, hours)
+    assert home_visits(reach, p, hours) == pytest.approx(p.home_visits_min)
+    more_hours = home_reach_hours(p, hours * 1.5)
+    assert more_hours > reach  # more staff hours reach farther: no fixed distance
+
+
+def test_home_based_choice_weakens_smoothly_with_distance(data):
+    """Municipalities farther from a centre's staff prefer centre staff at home less."""
+    model = make_model(data)
+    reachable = [m for m in model.municipalities if m.home_centre_hours is not None]
+    near = min(reachable, key=lambda m: m.home_centre_hours)
+    far = max(reachable, key=lambda m: m.home_centre_hours)
+    assert near._utility_base[Option.HOME_CENTRE] > far._utility_base[Option.HOME_CENTRE]
+
+
+def test_case_rates_differ_between_municipalities_and_stay_within_a_run(data):
+    model = make_model(data)
+    factor = model.case_rate_factor
+    shape = model.parameters.case_rate_dispersion_shape
+    assert factor.mean() == pytest.approx(1.0, abs=0.15)
+    assert factor.std() == pytest.approx(1 / math.sqrt(shape), rel=0.25)
+    assert (make_model(data).case_rate_factor == factor).all()  # same seed, same factors
+    even = SfbModel(
+        data=data, years=1, parameters=Parameters(case_rate_dispersion_shape=1000.0), rng=3
+    )
+    assert even.case_rate_factor.std() < 0.1

@@ -46,9 +46,8 @@ def parameter_table() -> str:
 
 def allowed(field) -> str:
     """The values a lever allows, in words (from its type and bounds)."""
-    import typing
-
     import types
+    import typing
 
     annotation = field.annotation
     inner = annotation

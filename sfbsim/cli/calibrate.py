@@ -46,7 +46,7 @@ def calibrate(
         str,
         typer.Option(
             help="How centre_bed_days is simulated: 'calendar' (every day of a stay, as "
-            "children_present_dec31) or 'presence' (days at the centre: child_bed_days)."
+            "ssb_children_present_dec31, SSB's definition) or 'presence' (days at the centre)."
         ),
     ] = "calendar",
     jobs: Annotated[

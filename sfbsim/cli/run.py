@@ -78,6 +78,7 @@ def run(
 
 SUMMARY_COLUMNS = {
     "cases": "cases",
+    "proposals_declined": "stay\ndeclined",
     "referrals_residential": "ref\nres",
     "referrals_home": "ref\nhome",
     "own_assessments": "own",
@@ -86,7 +87,7 @@ SUMMARY_COLUMNS = {
     "intake_refusals": "Bufetat\nrefused",
     "consent_refusals": "consent\nrefused",
     "admissions": "admit",
-    "bed_days": "bed-days",
+    "ssb_child_bed_days": "child\nbed-days",
     "occupancy": "occup",
     "wait_days_p50": "wait\np50",
     "wait_days_p90": "wait\np90",
