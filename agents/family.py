@@ -183,9 +183,8 @@ class Family(mesa.Agent):
         start. A refusal is recorded; the caller decides what happens next."""
         travel = self.model.travel_hours(self.municipality, centre)
         wait = start - self.arrival_day
-        if self.consent_draw() < self.consent_probability(
-            travel, centre.calendar.breaks_per_month, wait
-        ):
+        breaks = centre.calendar.breaks_per_month(start, self.model.stay_window_days)
+        if self.consent_draw() < self.consent_probability(travel, breaks, wait):
             return True
         self.consent_refused = True
         self.model.recorder.consent_refusal(self)

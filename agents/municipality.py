@@ -96,8 +96,13 @@ class Municipality(mesa.Agent):
         self.nearest_centre_hours = centre_hours
         self.home_centre_hours = home_hours
         self.home_centre_reachable = home_hours is not None
-        breaks = expected_centre.calendar.breaks_per_month if expected_centre is not None else 0.0
-        self.expected_breaks_per_month = breaks
+        model = self.model
+        if expected_centre is None:
+            self.expected_breaks_per_month = 0.0
+        else:  # the closures in force now, over a stay starting now
+            self.expected_breaks_per_month = expected_centre.calendar.breaks_per_month(
+                max(model.today, 1), model.stay_window_days
+            )
         home = home_hours if home_hours is not None else centre_hours
         self._utility_base = {
             RESIDENTIAL: p.asc_residential + p.beta_travel_per_hour * centre_hours,

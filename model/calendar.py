@@ -110,7 +110,6 @@ class CentreCalendar:
     open: np.ndarray
     open_cum: list[int]  # open_cum[d] = open days among 1..d
     break_cum: list[int]  # break_cum[d] = closure breaks (open -> closed) among 1..d
-    breaks_per_month: float
 
     @classmethod
     def from_open(cls, open_days: np.ndarray, n_days: int) -> CentreCalendar:
@@ -119,13 +118,14 @@ class CentreCalendar:
         starts = np.zeros_like(open_days)
         starts[1:] = open_days[:-1] & ~open_days[1:]
         break_cum = np.cumsum(starts, dtype=np.int32)
-        span = max(n_days, 1)
-        return cls(
-            open=open_days,
-            open_cum=open_cum.tolist(),
-            break_cum=break_cum.tolist(),
-            breaks_per_month=float(break_cum[span]) / span * 30.0,
-        )
+        return cls(open=open_days, open_cum=open_cum.tolist(), break_cum=break_cum.tolist())
+
+    def breaks_per_month(self, start: int, days: int) -> float:
+        """Closure breaks per 30 days over the ``days`` from ``start``: what a family starting a
+        stay then meets (under the weekend and holiday policy in force in that period)."""
+        end = min(start + max(days, 1), len(self.break_cum) - 1)
+        start = min(max(start, 0), end - 1)
+        return (self.break_cum[end] - self.break_cum[start]) / (end - start) * 30.0
 
     def next_open_day(self, day: int) -> int:
         """The first open day on or after ``day``."""

@@ -71,6 +71,8 @@ class SfbModel(mesa.Model):
         self.timeline = LeverTimeline(levers or Levers(), changes or [], self.calendar)
         self.levers = self.timeline.levers_on(1)
         self.prices = Prices(self.data, self.parameters, self.costs)
+        self.stay_window_days = round(self.parameters.residential_months_expected * 30.44)
+        """Days over which a stay's closures are judged (an expected stay: 1.5 months)."""
         self.current_year = start_year
         self.today = 0
         """The day number of the current step (``model.time`` as an int, for the hot path)."""
