@@ -262,7 +262,7 @@ def test_loader_collects_all_errors(tmp_path):
     d = _copy(tmp_path)
     df = pd.read_csv(d / "centres.csv", dtype=str, keep_default_na=False)
     df.loc[0, "residential_units"] = "-1"
-    df.loc[2, "summer_closure_weeks"] = "9"
+    df.loc[2, "summer_closure_weeks"] = "13"
     df.loc[4, "operator"] = "private"
     df.to_csv(d / "centres.csv", index=False)
     with pytest.raises(DataValidationError) as exc:
