@@ -114,7 +114,12 @@ class Column:
 
 
 def _num(v: float | None) -> str:
-    return "?" if v is None else (str(int(v)) if float(v).is_integer() else f"{v:g}")
+    """A bound for a message: 200, 2100 (a year), 100,000 (thousands grouped from 10,000)."""
+    if v is None:
+        return "?"
+    if not float(v).is_integer():
+        return f"{v:g}"
+    return f"{int(v):,}" if abs(v) >= 10_000 else str(int(v))
 
 
 def _code(width: int) -> Column:
@@ -159,7 +164,7 @@ SCHEMAS: dict[str, dict[str, Column]] = {
         "lat": LAT,
         "lon": LON,
         "point_method": _text(),
-        "area_km2": _float(0.0, 100_000.0, lo_open=True),  # the largest, Kautokeino: 9,708
+        "area_km2": _float(0.0, 100_000.0, lo_open=True),  # the largest, Kautokeino: 9,728
         "island_or_fjord": FLAG,
     },
     "municipality_population.csv": {
@@ -200,7 +205,7 @@ SCHEMAS: dict[str, dict[str, Column]] = {
     "copay_rates.csv": {
         "year": YEAR,
         "measure": _enum(MEASURES),
-        "nok_per_month": _float(0.0, 1_000_000.0),  # the highest rate (2025): 79,335
+        "nok_per_month": _float(0.0, 1_000_000.0),  # the highest bundled rate: 195,896
         "imputed": FLAG,
         "method": _text(required=False),
         "source": _text(required=False),
@@ -698,11 +703,11 @@ class BundledData:
     copay_rates: pd.DataFrame
     travel_times: pd.DataFrame
     data_dir: Path
-    _years: np.ndarray = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
-    _ages: np.ndarray = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
-    _travel: np.ndarray = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
-    _rates: dict = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
-    _copay_memo: dict = field(default_factory=dict, repr=False, compare=False)
+    _years: np.ndarray = field(init=False, repr=False, compare=False)
+    _ages: np.ndarray = field(init=False, repr=False, compare=False)
+    _travel: np.ndarray = field(init=False, repr=False, compare=False)
+    _rates: dict = field(init=False, repr=False, compare=False)
+    _copay_memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         kn = self.municipalities["kommunenummer"].to_numpy()
