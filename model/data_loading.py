@@ -510,7 +510,7 @@ def _check_table(fname: str, raw: _Raw) -> tuple[pd.DataFrame | None, list[str]]
                 continue
             if spec.kind == "float":
                 out[col] = num
-            elif spec.nullable and empty.any():
+            elif spec.nullable:  # pandas nullable integers, as before, even with no empty cell
                 out[col] = pd.array(np.where(empty, np.nan, num), dtype="Int64")
             else:
                 out[col] = num.astype(np.int64)

@@ -559,7 +559,8 @@ def test_random_bytes_inside_a_file(base, garbage, at):
     d = _fresh(base)
     data = (d / "centres.csv").read_bytes()
     (d / "centres.csv").write_bytes(data[:at] + garbage + data[at:])
-    _load_or_reject(d, "centres.csv")
+    # garbage may make a valid but different value (an id 'forde0'): other files then disagree
+    _load_or_reject(d, "centres.csv", only=False)
 
 
 @FUZZ
