@@ -149,7 +149,7 @@ LON = _float(3.0, 32.0)  # Norway's mainland: 4.5-31.1 E
 MUNICIPALITY_POPULATION = _int(0, 2_000_000)  # Oslo, the largest: 0.72 million (2024)
 CHILDREN_PER_AGE = _int(0, 100_000)  # Oslo, the largest: about 8,000 per year of age
 CHILDREN_0_5 = _int(0, 600_000)  # six ages
-CENTRE_CAPACITY = _int(0, 200)  # families at a time; the largest centre has 8
+CENTRE_CAPACITY = _int(0, 200)  # families at a time; as parameters.Units (largest bundled: 8)
 
 SCHEMAS: dict[str, dict[str, Column]] = {
     "municipalities.csv": {
