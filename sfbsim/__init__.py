@@ -7,9 +7,14 @@ and outputs), ``sfbsim.experiments`` (scenarios, replications, comparisons, cali
 through them.
 """
 
-from importlib import metadata
 
-try:
-    __version__ = metadata.version("sfbsim")
-except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
-    __version__ = "unknown"
+def __getattr__(name: str) -> str:
+    """``sfbsim.__version__``, looked up only when asked for (importing sfbsim stays fast)."""
+    if name != "__version__":
+        raise AttributeError(f"module 'sfbsim' has no attribute {name!r}")
+    from importlib import metadata
+
+    try:
+        return metadata.version("sfbsim")
+    except metadata.PackageNotFoundError:  # pragma: no cover - a bare checkout
+        return "unknown"

@@ -9,15 +9,32 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.text import Text
 
-console = Console()
+if TYPE_CHECKING:
+    from rich.text import Text
+
+
+class _LazyConsole:
+    """A rich Console made on first use (importing rich costs ~0.1 s; ``--help`` needs none)."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
+
+console: Any = _LazyConsole()
 """Standard output: tables, progress and results."""
-errors = Console(stderr=True)
+errors: Any = _LazyConsole(stderr=True)
 """Standard error: error messages and notes."""
 
 INPUT_ERROR = 2
@@ -26,22 +43,30 @@ INPUT_ERROR = 2
 
 def fail(message: str, code: int = INPUT_ERROR) -> typer.Exit:
     """Print an error to stderr (as plain text) and give the exit to raise."""
+    from rich.text import Text
+
     errors.print(Text.assemble(("error: ", "bold red"), str(message)), soft_wrap=True)
     return typer.Exit(code)
 
 
 def note(message: str) -> None:
     """Print a note to stderr (as plain text)."""
+    from rich.text import Text
+
     errors.print(Text.assemble(("note: ", "bold"), str(message)), soft_wrap=True)
 
 
 def say(*parts: str | tuple[str, str]) -> None:
     """Print a line to stdout; plain strings are text, ``(text, style)`` pairs are styled."""
+    from rich.text import Text
+
     console.print(Text.assemble(*parts), soft_wrap=True)
 
 
 def cells(*values: object) -> list[Text]:
     """Table cells as plain text (a name holding ``[/]`` is shown, never read as markup)."""
+    from rich.text import Text
+
     return [Text(str(value)) for value in values]
 
 

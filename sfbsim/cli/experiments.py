@@ -6,20 +6,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
-import pandas as pd
 import typer
-from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Table
-from rich.text import Text
 
 from sfbsim.cli.common import (
     DataOption,
@@ -35,6 +22,9 @@ from sfbsim.cli.common import cells as plain
 from sfbsim.experiments.files import atomic_write_frame
 
 if TYPE_CHECKING:
+    import pandas as pd
+    from rich.progress import Progress
+
     from sfbsim.experiments.compare import Arm, Experiment
     from sfbsim.model.data_loading import BundledData
 
@@ -69,6 +59,15 @@ ResumeOption = Annotated[
 
 
 def progress_bar(quiet: bool) -> Progress:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -277,6 +276,8 @@ def execute(experiment, workers, scheduler, quiet: bool, out: Path, label: str, 
         executor = Executor(workers, scheduler, experiment.data_dir).__enter__()
     try:
         with progress_bar(quiet) as progress:
+            from rich.markup import escape
+
             body(executor, Bar(progress, escape(f"{label} ({executor.description})")))
     except KeyboardInterrupt:
         executor.__exit__(KeyboardInterrupt, None, None)
@@ -321,6 +322,9 @@ def _fmt(value: float) -> str:
 
 def print_comparison(table: pd.DataFrame, title: str = "Reform − baseline") -> None:
     """The comparison table, as a policy analyst reads it."""
+    from rich.table import Table
+    from rich.text import Text
+
     shown = Table(title=Text(f"{title} (mean over paired replications, 95 % CI)"))
     has_groups = "scope" in table.columns
     columns = ["scenario", "outcome"] + (["group"] if has_groups else [])
@@ -546,6 +550,8 @@ def sensitivity(
         means = stored.groupby(["param_hash", "outcome"])["value"].mean()
         frames = []
         for name in outcomes:
+            import numpy as np
+
             y = np.array([means.get((a.param_hash, name), np.nan) for a in experiment.others])
             if np.isnan(y).any():
                 raise fail(f"outcome {name} is undefined at some points; choose another outcome")
@@ -553,9 +559,14 @@ def sensitivity(
             frame.insert(0, "outcome", name)
             frame.insert(1, "method", method)
             frames.append(frame)
+        import pandas as pd
+
         table = pd.concat(frames, ignore_index=True)
         atomic_write_frame(table, out / "sensitivity.csv")
         if not quiet:
+            from rich.table import Table
+            from rich.text import Text
+
             shown = Table(title=Text(f"Sensitivity ({method}, {len(points)} points × {reps} reps)"))
             for column in table.columns:
                 shown.add_column(
@@ -583,6 +594,9 @@ def results(
     ] = None,
 ) -> None:
     """List the experiments stored under PATH, or export one to Parquet or CSV."""
+    from rich.table import Table
+    from rich.text import Text
+
     from sfbsim.experiments.store import Store, StoreError, find_databases
 
     if format not in ("parquet", "csv"):
@@ -607,6 +621,8 @@ def results(
             listing.append(frame)
     if export is not None:
         raise fail(f"no experiment {export!r} under {path}; run `sfbsim results {path}` to list")
+    import pandas as pd
+
     table = pd.concat(listing, ignore_index=True)
     shown = Table(title=Text(f"Experiments under {path}"))
     for column in ("folder", "experiment_id", "kind", "created_at", "scenarios", "runs"):
