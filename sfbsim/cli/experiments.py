@@ -76,7 +76,7 @@ def progress_bar(quiet: bool) -> Progress:
         TimeElapsedColumn(),
         TextColumn("ETA"),
         TimeRemainingColumn(),
-        console=console,
+        console=console.real(),
         disable=quiet,
     )
 

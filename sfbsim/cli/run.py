@@ -57,7 +57,7 @@ def run(
         TextColumn("{task.completed}/{task.total} years"),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
-        console=console,
+        console=console.real(),
         disable=quiet,
     ) as bar:
         task = bar.add_task(escape(chosen.name), total=chosen.run.years)
