@@ -141,10 +141,11 @@ class Family(mesa.Agent):
     def draw(self, stream: str) -> float:
         """The family's next draw from one of its streams (uniform; for ``duration`` the
         standard-normal score of a uniform)."""
-        used = self._luck_used.get(stream, 0)
-        self._luck_used[stream] = used + 1
+        used = self._luck_used
+        count = used.get(stream, 0)
+        used[stream] = count + 1
         values, width = self.luck[stream]
-        return values[self.row * width + used % width]
+        return values[self.row * width + count % width]
 
     # --- the family's decisions ---------------------------------------------------------------
     def consent_probability(
@@ -294,12 +295,20 @@ def consent_log_odds(
     "voluntary coercion", Menon 2025).
     """
     return (
-        p.consent_intercept
-        + p.consent_travel_per_hour * travel_hours
-        + p.consent_weekend_trip_per_hour * breaks_per_month * 2.0 * travel_hours
+        consent_log_odds_of_place(p, travel_hours, breaks_per_month)
         + p.consent_sibling_over_6 * sibling_left_out
         + p.consent_pressure * severity
         + p.consent_wait_per_30_days * wait_days / 30.0
+    )
+
+
+def consent_log_odds_of_place(p: Parameters, travel_hours: float, breaks_per_month: float) -> float:
+    """The part of the consent log-odds that depends only on the centre: the intercept, the
+    travel, and the trips home forced by closures."""
+    return (
+        p.consent_intercept
+        + p.consent_travel_per_hour * travel_hours
+        + p.consent_weekend_trip_per_hour * breaks_per_month * 2.0 * travel_hours
     )
 
 

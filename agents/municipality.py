@@ -20,6 +20,9 @@ from sfbsim.agents.family import (
     Decision,
     Family,
     Option,
+    consent_log_odds_of_place,
+    dropout_probability,
+    logistic,
 )
 from sfbsim.model.prices import high_risk_multiplier
 
@@ -103,6 +106,12 @@ class Municipality(mesa.Agent):
             self.expected_breaks_per_month = expected_centre.calendar.breaks_per_month(
                 max(model.today, 1), model.stay_window_days
             )
+        breaks = round(self.expected_breaks_per_month * p.residential_months_expected)
+        self._seen_completion = 1.0 - dropout_probability(p, breaks, centre_hours)
+        self._place_log_odds = consent_log_odds_of_place(
+            p, centre_hours, self.expected_breaks_per_month
+        )
+        self._keep = 1 - p.experience_weight  # the weight of what the service sees
         home = home_hours if home_hours is not None else centre_hours
         self._utility_base = {
             RESIDENTIAL: p.asc_residential + p.beta_travel_per_hour * centre_hours,
@@ -123,24 +132,26 @@ class Municipality(mesa.Agent):
         wait; ``Family.consent_probability``) weighed with its experience of how often parents
         agree (``expected_acceptance``, learned from its own proposals and its neighbours')."""
         p = self.model.parameters
-        seen = family.consent_probability(
-            self.nearest_centre_hours,
-            self.expected_breaks_per_month,
-            self.expected_wait[RESIDENTIAL],
-        )
+        sibling_left_out = family.sibling_over_6 and not self.model.levers.sibling_flexibility
+        seen = logistic(
+            self._place_log_odds
+            + p.consent_sibling_over_6 * sibling_left_out
+            + p.consent_pressure * family.severity
+            + p.consent_wait_per_30_days * self.expected_wait[RESIDENTIAL] / 30.0
+        )  # = family.consent_probability at the expected centre, place terms kept ready
         learned = self.model.expected_acceptance[self.index]
-        return (1 - p.experience_weight) * seen + p.experience_weight * learned
+        return self._keep * seen + p.experience_weight * learned
 
     def anticipated_completion(self, family: Family) -> float:
         """The service's expectation that the family completes a stay at the expected centre
         (a family that drops out wastes the assessment): the drop-out risk it sees over an
         expected stay's closures (``Family.dropout_probability``) weighed with its experience
         (``expected_completion``)."""
-        p = self.model.parameters
-        breaks = round(self.expected_breaks_per_month * p.residential_months_expected)
-        seen = 1.0 - family.dropout_probability(breaks, self.nearest_centre_hours)
+        # the drop-out risk seen over an expected stay depends on the place only: kept ready
         learned = self.model.expected_completion[self.index]
-        return (1 - p.experience_weight) * seen + p.experience_weight * learned
+        return (
+            self._keep * self._seen_completion + self.model.parameters.experience_weight * learned
+        )
 
     def residential_prospect(self, family: Family) -> float:
         """Utility of a residential stay from its prospects: the log of the chance it goes
@@ -271,6 +282,9 @@ class Municipality(mesa.Agent):
     def start_own_assessment(self, family: Family, first_choice: bool = False) -> None:
         """Assess at home with the service's own staff, starting today."""
         self.model.recorder.own_assessment(family, first_choice)
+        if not self.model.details:  # a calibration run: its targets count nothing of the rest
+            family.finish(FINISHED)
+            return
         today = self.model.today
         family.book(OWN, None, today, today + family.assessment_days(OWN), None)
 

@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from sfbsim.experiments.errors import ExperimentError
 from sfbsim.experiments.execution import Executor, Result, Task
 from sfbsim.experiments.files import check_experiment_folder
 from sfbsim.experiments.outcomes import OUTCOMES
@@ -42,10 +42,6 @@ TABLE_COLUMNS = [
     "reps",
 ]
 SCOPES = ("national", "region", "size_class")
-
-
-class ExperimentError(ValueError):
-    """An experiment that cannot start as asked; the message names the problem and the fix."""
 
 
 @dataclass
@@ -334,6 +330,8 @@ def _half_width(sd: Any, n: Any, level: float = 0.95) -> Any:
     """Half-width of the t interval for standard deviation ``sd`` of ``n`` differences."""
     sd = np.asarray(sd, dtype="float64")
     n = np.asarray(n, dtype="float64")
+    from scipy import stats
+
     quantile = stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1))
     with np.errstate(invalid="ignore", divide="ignore"):
         half = np.where(sd == 0, 0.0, quantile * sd / np.sqrt(np.maximum(n, 1)))

@@ -24,6 +24,8 @@ from typing import Any
 
 import pandas as pd
 
+from sfbsim.experiments.errors import ExecutionError
+
 OUTCOMES_KIND = "outcomes"
 """Reduce a run to the outcome rows of experiments.outcomes (compare, sweep, the app)."""
 SERIES_KIND = "series"
@@ -53,10 +55,6 @@ class Result:
     municipality: pd.DataFrame
     seconds: float
     series: pd.DataFrame | None = None
-
-
-class ExecutionError(RuntimeError):
-    """The executor could not start (e.g. no Dask scheduler at the address)."""
 
 
 _DATA: dict[str | None, Any] = {}
@@ -105,7 +103,7 @@ def run_task(task: Task) -> Result:
     data = worker_data(task.data_dir)
     seeded = scenario_of(task.scenario_json).with_run(seed=task.seed)
     if task.kind == SERIES_KIND:
-        _model, tables = simulate(seeded, data, tables=SERIES_TABLES)
+        _model, tables = simulate(seeded, data, tables=SERIES_TABLES, details=False)
         series = national_series(tables)
         empty = pd.DataFrame()
         return Result(task.param_hash, task.seed, empty, empty, time.perf_counter() - clock, series)

@@ -27,6 +27,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from sfbsim.experiments.errors import StoreError
+
 DB_NAME = "results.duckdb"
 
 SCHEMA = """
@@ -74,10 +76,6 @@ CREATE TABLE IF NOT EXISTS municipality (
     value DOUBLE
 );
 """
-
-
-class StoreError(ValueError):
-    """The store cannot be used as asked (the message says what to do instead)."""
 
 
 TABLES = ("experiments", "scenarios", "runs", "outcomes", "municipality")

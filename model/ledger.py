@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sfbsim.model.costs import Costs
 from sfbsim.model.parameters import Change, Levers, Scenario
-from sfbsim.model.prices import CENTRE_MEASURE, copay_per_month, high_risk_multiplier
+from sfbsim.model.prices import CENTRE_MEASURE, copay_per_month
 from sfbsim.model.reforms import LeverTimeline
 
 if TYPE_CHECKING:
@@ -367,47 +367,39 @@ def family_ledger(
     year = np.where(started, start.dt.year.fillna(0), arrival.dt.year.fillna(0)).astype(int)
     months = np.where(started, (end - start).dt.days.fillna(0).to_numpy() / MONTH_DAYS, 0.0)
     units = sats(f["parents"].to_numpy(float), f["children"].to_numpy(float))
-    on_date = start.where(started, arrival).dt.date.tolist()
     timeline = LeverTimeline.by_date(levers, list(changes))
-    severity = f["severity"].to_numpy(float).tolist()
+    severity = f["severity"].to_numpy(float)
+    # the levers in force on each family's start (or arrival) date: its segment of the timeline
+    on_day = timeline.days_of(start.where(started, arrival))
+    segment = timeline.segment_starts(on_day)
 
     full = np.zeros(n)
     mun_copay = np.zeros(n)
     own = np.zeros(n)
     direct = np.zeros(n)
-    # Python lists for the loop: indexing numpy arrays one element at a time is slow
-    rows = zip(
-        option.tolist(),
-        started.tolist(),
-        year.tolist(),
-        months.tolist(),
-        units.tolist(),
-        strict=True,
-    )
-    for i, (kind, has_started, start_year, n_months, sats_units) in enumerate(rows):
-        if not has_started or kind not in ("residential", "home_centre", "own", "direct_purchase"):
-            continue
-        in_force = timeline.levers_on_date(on_date[i])
-        rate = 0.0
-        if kind in CENTRE_MEASURE:
-            measure = CENTRE_MEASURE[kind]
-            rate = copay_per_month(copay(start_year, measure), measure, in_force)
-            rate *= high_risk_multiplier(severity[i], in_force, high_risk_severity)
-        total, municipal = assessment_cost(
-            kind,
-            costs,
-            months=None if kind == "own" else n_months,
-            sats_units=float(sats_units),
-            copay_per_month=rate,
-            full_municipal_financing=in_force.full_municipal_financing,
-        )
-        full[i] = total
-        if kind == "own":
-            own[i] = municipal
-        elif kind == "direct_purchase":
-            direct[i] = municipal
-        else:
-            mun_copay[i] = municipal
+    for kind in ("residential", "home_centre", "own", "direct_purchase"):
+        of_kind = started & (option == kind)
+        for first_day in np.unique(segment[of_kind]).tolist():
+            rows = of_kind & (segment == first_day)
+            in_force = timeline.levers_on(first_day)
+            rate: Any = 0.0
+            if kind in CENTRE_MEASURE:
+                measure = CENTRE_MEASURE[kind]
+                base = np.array([copay(y, measure) for y in year[rows].tolist()])
+                rate = copay_per_month(base, measure, in_force)
+                risky = severity[rows] >= high_risk_severity
+                rate = rate * np.where(risky, in_force.copay_multiplier_high_risk, 1.0)
+            total, municipal = assessment_cost(
+                kind,
+                costs,
+                months=None if kind == "own" else months[rows],
+                sats_units=units[rows],
+                copay_per_month=rate,
+                full_municipal_financing=in_force.full_municipal_financing,
+            )
+            full[rows] = total
+            target = own if kind == "own" else direct if kind == "direct_purchase" else mun_copay
+            target[rows] = municipal
 
     decided = (status == "finished") | (option == "emergency")
     pv = {d: decision_cost_pv(d, costs) for d in set(decision)}

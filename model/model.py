@@ -16,7 +16,6 @@ from typing import Any
 
 import mesa
 import numpy as np
-from mesa.time import Priority, Schedule
 
 from sfbsim.agents.family import WAITING, Family
 from sfbsim.agents.intake import Intake
@@ -59,8 +58,13 @@ class SfbModel(mesa.Model):
         years: int = 10,
         data: BundledData | None = None,
         rng: int = 1,
+        details: bool = True,
     ) -> None:
         super().__init__(rng=rng)
+        self.details = details
+        """False in a calibration run: only what the calibration's targets count is simulated
+        and kept (the yearly counts); own assessments end at once (nothing the targets count
+        depends on their course), and no family records, waits or daily rows are kept."""
         self.parameters = parameters or Parameters()
         self.costs = costs or Costs()
         self.data = data if data is not None else load_data()
@@ -114,7 +118,6 @@ class SfbModel(mesa.Model):
         self.intakes = {region: Intake(self, region) for region in INTAKE_REGIONS}
         self._change_days = world.change_days(self)
         self.recorder = Recorder(self)
-        self.schedule_recurring(self._run_due, Schedule(interval=1, start=1), priority=Priority.LOW)
 
     # --- look-ups used by the actors ----------------------------------------------------------
     def day_of(self, date: dt.date) -> int:
@@ -131,10 +134,8 @@ class SfbModel(mesa.Model):
 
     # --- the day ----------------------------------------------------------------------------
     def step(self) -> None:
-        """One day: new year and month bookkeeping, new cases, intake meetings, records.
-
-        Stays and assessments due today start and end after the step (``_run_due``).
-        """
+        """One day: new year and month bookkeeping, new cases, intake meetings, the record of
+        the day, then the stays and assessments due today start and end (``run_due``)."""
         day = self.today = int(self.time)
         if day > self.calendar.n_days:
             self.running = False
@@ -151,6 +152,7 @@ class SfbModel(mesa.Model):
             for intake in self.intakes.values():
                 intake.hold_meeting()
         self.recorder.record_day(day)
+        self.run_due(day)
 
     def start_year_of_cases(self, year: int) -> None:
         """1 January: events count in the new year, whose cases are drawn now."""
@@ -241,7 +243,7 @@ class SfbModel(mesa.Model):
 
     # --- the calendar of due work -------------------------------------------------------------
     def on_day(self, day: int, callback: Callable[[], None]) -> None:
-        """Run ``callback`` on a later ``day``, after that day's step (see ``_run_due``)."""
+        """Run ``callback`` on a later ``day``, at the end of that day's step (``run_due``)."""
         if day <= self.today:
             raise ValueError(f"on_day: day {day} is not after today ({self.today})")
         due = self._due.get(day)
@@ -250,14 +252,17 @@ class SfbModel(mesa.Model):
         else:
             due.append(callback)
 
-    def _run_due(self) -> None:
-        """Start and end the stays and assessments due today, in booking order.
+    def run_due(self, day: int) -> None:
+        """Start and end the stays and assessments due on ``day``, in booking order.
 
-        A recurring Mesa event (``schedule_recurring``, after the day's step): the calendar of
-        due work is keyed by day, so its cost grows with the stays, not with the days × agents.
+        The calendar of due work is keyed by day, so its cost grows with the stays, not with
+        the days × agents. (It was a recurring Mesa event of low priority after the step; run
+        at the end of the step it does the same, without an event a day.)
         """
-        for callback in self._due.pop(int(self.time), ()):
-            callback()
+        due = self._due.pop(day, None)
+        if due is not None:
+            for callback in due:
+                callback()
 
     # --- running ------------------------------------------------------------------------------
     def run_years(self, years: int | None = None, progress: Any = None) -> None:

@@ -129,6 +129,9 @@ class Recorder:
 
     def __init__(self, model: SfbModel) -> None:
         self.model = model
+        self.details = model.details
+        """False in a calibration run: only the yearly counts are kept (no family records,
+        waits or daily rows), which is all its targets need."""
         n_years = model.years
         n_mun = len(model.municipalities)
         n_centres = len(model.centre_rows)
@@ -236,9 +239,10 @@ class Recorder:
         self._count(family, ADMISSION_METRIC[family.option])
         year = self.model.current_year
         wait = family.start_day - family.arrival_day
-        self.waits.append(
-            (year, family.municipality.index, str(family.option), wait, family.centre.index)
-        )
+        if self.details:
+            self.waits.append(
+                (year, family.municipality.index, str(family.option), wait, family.centre.index)
+            )
         self.centre_counts[year - self.model.start_year, family.centre.index, 0] += 1
 
     def completed_stay(self, family: Family, start: int, end: int) -> None:
@@ -297,6 +301,13 @@ class Recorder:
     def record_day(self, day: int) -> None:
         """The state of the model at the end of ``day`` (families present is summed later)."""
         model = self.model
+        if self._dec31[day]:
+            offset = model.current_year - model.start_year
+            for municipality in np.flatnonzero(model.resident_children).tolist():
+                slot = self.slot(offset, municipality, "ssb_children_present_dec31")
+                self.tallies[slot] += int(model.resident_children[municipality])
+        if not self.details:
+            return
         arrived = model.arrived
         waiting, in_assessment, finished, dropped_out = model.status_counts
         self._day_rows.append(
@@ -314,11 +325,6 @@ class Recorder:
             )
         )
         self.residents_by_day[day] = model.residents
-        if self._dec31[day]:
-            offset = model.current_year - model.start_year
-            for municipality in np.flatnonzero(model.resident_children).tolist():
-                slot = self.slot(offset, municipality, "ssb_children_present_dec31")
-                self.tallies[slot] += int(model.resident_children[municipality])
 
     def _per_centre_totals(self) -> None:
         """Fill the daily totals and the year × centre unit-days from the per-day arrays."""
@@ -347,21 +353,24 @@ class Recorder:
 
     def family_done(self, family: Family) -> None:
         """Keep the record of a family that leaves the model."""
-        self.families.append(family_record(family))
+        if self.details:
+            self.families.append(family_record(family))
 
     def finalise(self) -> None:
         """At the end of the run: bed-days of stays still running, records of families left."""
         if self._finalised:
             return
         self._finalised = True
-        self._per_centre_totals()
+        if self.details:
+            self._per_centre_totals()
         end = self.model.calendar.n_days + 1
         for family in self.model.families_in_model():
             started = family.start_day is not None and family.start_day < end
             residential = family.option in (Option.RESIDENTIAL, Option.DIRECT_PURCHASE)
             if started and family.centre is not None and residential:
                 self.stay(family, family.start_day, end)
-            self.families.append(family_record(family))
+            if self.details:
+                self.families.append(family_record(family))
 
     # --- tables -----------------------------------------------------------------------------
     def tables(self, names: tuple[str, ...] | None = None) -> dict[str, pd.DataFrame]:

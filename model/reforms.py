@@ -58,6 +58,17 @@ class LeverTimeline:
         """Days after day 1 on which some lever changes."""
         return self._boundaries
 
+    def days_of(self, dates: Any) -> np.ndarray:
+        """Day numbers of a column of dates (pandas datetimes; missing dates give day 1)."""
+        ordinal = (dates - np.datetime64(self.start, "ns")).dt.days.fillna(0).to_numpy()
+        return np.maximum(1, ordinal.astype(np.int64) + 1)
+
+    def segment_starts(self, days: np.ndarray) -> np.ndarray:
+        """The first day of the segment of constant levers that holds each day (vectorised
+        ``_segment``)."""
+        starts = np.array([1, *self._boundaries], dtype=np.int64)
+        return starts[np.searchsorted(starts, days, side="right") - 1]
+
     def levers_on_date(self, date: dt.date) -> Levers:
         """The global levers in force on ``date``."""
         return self.levers_on(self._day(date, 1))

@@ -76,11 +76,9 @@ def cells(*values: object) -> list[Text]:
 
 def input_errors() -> tuple[type[BaseException], ...]:
     """Every exception type that means bad input (imported here, not at start-up)."""
-    from sfbsim.experiments.compare import ExperimentError
-    from sfbsim.experiments.execution import ExecutionError
+    from sfbsim.experiments.errors import ExecutionError, ExperimentError, StoreError
     from sfbsim.experiments.files import OutputError
     from sfbsim.experiments.scenario_files import ScenarioError
-    from sfbsim.experiments.store import StoreError
     from sfbsim.model.data_loading import DataValidationError
     from sfbsim.model.parameter_files import ParameterFileError
 
