@@ -168,7 +168,8 @@ def check_calibration_folder(out: Path) -> Path:
         foreign = [
             p.name
             for p in resolved.iterdir()
-            if not (p.is_file() and p.suffix in CALIBRATION_SUFFIXES) and p.name != "checks"
+            if not (p.is_file() and p.suffix in CALIBRATION_SUFFIXES)
+            and p.name not in ("runs.duckdb", "runs.duckdb.wal")
         ]
         if foreign:
             raise OutputError(

@@ -1,8 +1,9 @@
-"""``sfbsim calibrate``: fit the free behavioural parameters to Statistics Norway's series
-(docs/calibration.md)."""
+"""``sfbsim calibrate``: the posterior of the free behavioural parameters against Statistics
+Norway's series, and the checks that can fail (docs/calibration.md)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -18,139 +19,135 @@ def calibrate(
             "--scenario", "-s", help="History scenario to fit (a shipped name or a TOML file)."
         ),
     ] = "history",
-    trials: Annotated[int, typer.Option(help="Optuna TPE trials.", min=1)] = 60,
-    reps: Annotated[
-        int,
-        typer.Option(help="Replications per trial (seeds 1..REPS, the same every trial).", min=1),
+    out: Annotated[
+        Path, typer.Option(help="Folder for the runs, the posterior and the checks.")
+    ] = Path("results/calibration"),
+    waves: Annotated[int, typer.Option(help="History-matching waves.", min=1, max=10)] = 3,
+    points: Annotated[int, typer.Option(help="Design points per wave.", min=4, max=5000)] = 300,
+    seeds: Annotated[
+        int, typer.Option(help="Seeds per design point (run-to-run noise).", min=2, max=10)
     ] = 2,
-    report_reps: Annotated[
-        int, typer.Option(help="Replications for the fit report (seeds 1001...).", min=1)
-    ] = 100,
+    draws: Annotated[int, typer.Option(help="Posterior draws kept.", min=10, max=10_000)] = 400,
+    steps: Annotated[int, typer.Option(help="MCMC steps per walker.", min=50, max=20_000)] = 1200,
+    predictive: Annotated[
+        int, typer.Option(help="Runs over the posterior for the predictive checks.", min=2)
+    ] = 200,
+    recovery: Annotated[
+        int, typer.Option(help="Settings of the parameter-recovery check.", min=1, max=200)
+    ] = 12,
+    price_only: Annotated[
+        str | None,
+        typer.Option(help="Price-only variant compared at the same draws ('none' to skip)."),
+    ] = "history_price_only",
     fit_until: Annotated[
         int | None,
-        typer.Option(
-            help="Fit only targets up to this year (e.g. 2019); later years are reported as "
-            "out of sample. Default: all targets."
-        ),
+        typer.Option(help="Fit only targets up to this year (the posterior); default all."),
     ] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the TPE sampler.", min=0)] = 0,
-    refine: Annotated[
-        float,
-        typer.Option(
-            help="Share of the trials spent on a local search around the best so far.",
-            min=0.0,
-            max=1.0,
-        ),
-    ] = 0.5,
-    bed_days: Annotated[
-        str,
-        typer.Option(
-            help="How centre_bed_days is simulated: 'calendar' (every day of a stay, as "
-            "ssb_children_present_dec31, SSB's definition) or 'presence' (days at the centre)."
-        ),
-    ] = "calendar",
-    jobs: Annotated[
-        int, typer.Option(help="Worker processes for the replications (1 = in process).", min=1)
-    ] = 2,
-    out: Annotated[Path, typer.Option(help="Folder for the fit report.")] = Path(
-        "results/calibration"
-    ),
+    check: Annotated[
+        bool, typer.Option(help="Also run the checks (predictive, out of sample, recovery).")
+    ] = True,
     report_only: Annotated[
         bool,
         typer.Option(
-            help="No search: write the fit report (and price-only comparison) of the shipped "
-            "defaults."
+            help="No calibration: the predictive checks of the shipped posterior "
+            "(model/data/parameters/posterior.csv)."
         ),
     ] = False,
     write_defaults: Annotated[
         bool,
         typer.Option(
-            help="Also write model/calibrated_parameters.toml, the shipped defaults "
-            "(then run tools/render_parameters.py)."
+            help="Make the result the shipped posterior (model/data/parameters/) and its means "
+            "the parameters' values (then run tools/render_parameters.py)."
         ),
     ] = False,
-    price_only: Annotated[
-        str | None,
-        typer.Option(
-            help="Price-only variant shown beside the full model in the report ('none' to skip)."
-        ),
-    ] = "history_price_only",
+    jobs: Annotated[
+        int, typer.Option(help="Worker processes for the runs (1 = in process).", min=1, max=64)
+    ] = 2,
+    seed: Annotated[int, typer.Option(help="Seed of the designs and the MCMC.", min=0)] = 0,
     targets: Annotated[
         Path | None, typer.Option(help="Targets CSV (default: model/data/calibration_targets.csv).")
     ] = None,
     data: DataOption = None,
 ) -> None:
-    """Calibrate the free behavioural parameters against SSB's series (the history scenario).
+    """Calibrate by history matching with Gaussian-process emulators and an MCMC on them.
 
-    Writes trials.csv, calibrated_parameters.toml, fit.csv, fit.png, report.md (and the price-only
-    comparison) to --out. With --write-defaults the parameters become the shipped defaults; with
-    --report-only there is no search, only the report of the shipped defaults.
+    Every run is stored in OUT/runs.duckdb as it finishes: after an interruption the same
+    command continues where it stopped. Writes OUT/posterior.csv (weighted draws) and
+    posterior.json (method, settings, seeds, run time, diagnostics), and with --check (the
+    default) prior_sensitivity.csv, predictive.csv, out_of_sample.csv, recovery.csv, their plots
+    and report.md.
     """
-    from sfbsim.experiments.calibration import TARGETS_FILE, report_defaults, run_calibration
+    from sfbsim.experiments import history_matching as hm
+    from sfbsim.experiments.calibration import TARGETS_FILE, load_targets
+    from sfbsim.experiments.files import atomic_write_text, check_calibration_folder
     from sfbsim.experiments.scenario_files import load_scenario
     from sfbsim.model.data_loading import load_data
 
-    if bed_days not in ("calendar", "presence"):
-        raise fail("--bed-days must be 'calendar' or 'presence'")
+    if data is not None:
+        raise fail("--data: the calibration runs on the bundled data (the shipped posterior)")
     with bad_input():
-        bundled = load_data(data)
-        chosen = load_scenario(scenario, bundled)
+        load_data(None)
+        chosen = load_scenario(scenario)
         other = None
         if price_only and price_only.lower() != "none":
-            other = load_scenario(price_only, bundled)
-    if report_only:
-        say(
-            f"Fit report of the shipped defaults on {chosen.name}: {report_reps} "
-            f"replications, {jobs} process(es)"
-        )
-        report = report_defaults(
-            chosen,
-            out,
-            reps=report_reps,
-            price_only=other,
-            jobs=jobs,
-            data_dir=data,
-            targets_file=targets or TARGETS_FILE,
-            bed_days=bed_days,
-        )
-        table = report["fit"]
-        say(
-            f"{int(table['inside'].sum())} of {len(table)} targets inside their band (mean of "
-            f"{report_reps} replications); report in {out} (report.md, fit.csv, fit.png)"
-        )
-        return
-    say(
-        f"Calibrating on {chosen.name}: {trials} trials x {reps} replications, "
-        f"{jobs} process(es); fit until {fit_until or 'the last target year'}"
-    )
-
-    def progress(number: int, value: float, best: float) -> None:
-        say(f"trial {number + 1}/{trials}: loss {value:.3g} (best {best:.3g})")
-
-    result = run_calibration(
-        chosen,
-        out,
-        trials=trials,
-        reps=reps,
-        report_reps=report_reps,
+            other = load_scenario(price_only)
+        try:
+            goals = load_targets(targets or TARGETS_FILE)
+        except (OSError, ValueError) as error:
+            raise fail(f"--targets: {error}") from None
+        folder = check_calibration_folder(out)
+    settings = hm.Settings(
+        waves=waves,
+        points=points,
+        seeds=tuple(range(1, seeds + 1)),
+        draws=draws,
+        steps=steps,
+        predictive=predictive,
+        recovery=recovery,
         fit_until=fit_until,
         seed=seed,
-        jobs=jobs,
-        write_defaults=write_defaults,
-        price_only=other,
-        data_dir=data,
-        targets_file=targets or TARGETS_FILE,
-        bed_days=bed_days,
-        refine=refine,
-        progress=progress,
     )
-    table = result["fit"]
+    folder.mkdir(parents=True, exist_ok=True)
+    record = folder / "settings.json"
+    asked = json.dumps(
+        {"scenario": chosen.name, **settings.__dict__, "seeds": list(settings.seeds)},
+        sort_keys=True,
+    )
+    if report_only:
+        posterior = hm.read_posterior(hm.SHIPPED_FOLDER)
+        tables = hm.report_shipped(chosen, goals, folder, posterior, settings, jobs, say, other)
+        say(
+            f"{int(tables['predictive']['inside90'].sum())} of {len(goals)} observed values inside "
+            f"the 90 % predictive intervals of the shipped posterior; report in {folder}"
+        )
+        return
+    if record.exists() and record.read_text(encoding="utf-8") != asked:
+        raise fail(
+            f"{folder} holds a calibration with other settings ({record}); give the same "
+            "options to resume it, or another --out"
+        )
+    atomic_write_text(record, asked)
     say(
-        f"Best loss {result['loss']:.3g}; {int(table['inside'].sum())} of {len(table)} targets "
-        f"inside their band (mean of {report_reps} replications)"
+        f"Calibrating {chosen.name}: {waves} waves x {points} points x {seeds} seeds on {jobs} "
+        f"process(es); runs are stored in {folder / hm.RUNS_DB} (rerun to resume)"
     )
-    for path in result["files"]:
-        say(f"Parameters written to {path}")
+    posterior, emulator, observations = hm.calibrate_posterior(
+        chosen, goals, folder, settings, jobs, say
+    )
+    files = hm.write_posterior(posterior, folder)
+    if check:
+        tables = hm.check_posterior(
+            chosen, goals, folder, posterior, emulator, observations, settings, jobs, say, other
+        )
+        atomic_write_text(folder / "report.md", hm.report_markdown(posterior, tables))
+        inside = int(tables["out_of_sample"]["inside90"].sum())
+        say(
+            f"predictive: {int(tables['predictive']['inside90'].sum())} of {len(goals)} inside "
+            f"their 90 % intervals; out of sample {inside} of {len(tables['out_of_sample'])}; "
+            f"recovery {tables['recovery']['inside90'].mean():.0%} inside (nominal 90 %)"
+        )
     if write_defaults:
+        files += hm.ship(posterior, folder)
         say("Now run: .venv/bin/python tools/render_parameters.py")
-    say(f"Fit report in {out} (report.md, fit.csv, fit.png)")
+    for path in files:
+        say("wrote ", (str(path), "bold"))
