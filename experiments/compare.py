@@ -30,6 +30,7 @@ from sfbsim.experiments.execution import Executor, Result, Task
 from sfbsim.experiments.files import check_experiment_folder
 from sfbsim.experiments.outcomes import OUTCOMES
 from sfbsim.experiments.store import DB_NAME, Store
+from sfbsim.experiments.uncertainty import ROBUST_SHARE
 
 TABLE_COLUMNS = [
     "scenario",
@@ -40,7 +41,21 @@ TABLE_COLUMNS = [
     "diff_ci_low",
     "diff_ci_high",
     "reps",
+    "uncertainty",
+    "draws",
+    "sd_parameter",
+    "sd_noise",
+    "effect_p05",
+    "effect_p95",
+    "same_sign_share",
+    "robust",
 ]
+"""comparison.csv (docs/experiments.md): ``diff_ci_low``/``diff_ci_high`` is the 95 % confidence
+interval of the mean difference (how precisely the replications estimate it); with
+``uncertainty = posterior`` ``effect_p05``/``effect_p95`` is the 90 % interval of the expected
+effect over the posterior of the parameters (parameter uncertainty), ``sd_parameter`` and
+``sd_noise`` the two parts of the spread, ``same_sign_share`` the share of posterior draws whose
+effect has the sign of the mean, and ``robust`` whether that share is at least 90 %."""
 SCOPES = ("national", "region", "size_class")
 
 
@@ -54,6 +69,7 @@ class Arm:
     text: str = ""
     param_hash: str = ""
     values: dict = field(default_factory=dict)  # lever values of a sweep point
+    keep: tuple[str, ...] = ()  # parameters the scenario file sets itself
 
     def __post_init__(self) -> None:
         if not self.param_hash:
@@ -84,11 +100,13 @@ def scenario_hash(scenario: Any) -> str:
 def load_arm(name_or_path: str, data: Any, role: str, years: int | None) -> Arm:
     """Load and validate a scenario file (raises ScenarioError before anything runs)."""
     from sfbsim.experiments.scenario_files import load_scenario, resolve_scenario
+    from sfbsim.experiments.uncertainty import explicit_parameters
 
     path = resolve_scenario(name_or_path)
     scenario = load_scenario(name_or_path, data)
+    keep = explicit_parameters(scenario)
     scenario = scenario.with_run(years=years)
-    return Arm(scenario.name, role, scenario, text=path.read_text(encoding="utf-8"))
+    return Arm(scenario.name, role, scenario, text=path.read_text(encoding="utf-8"), keep=keep)
 
 
 def unique_names(arms: list[Arm]) -> None:
@@ -136,6 +154,10 @@ class Experiment:
     groups: bool = True
     municipalities: bool = True
     resumed: bool = False
+    uncertainty: str = "fixed"
+    draws: pd.DataFrame | None = None
+    """The posterior draws replications run over (``uncertainty = posterior``), or the one
+    named draw (``fixed`` with ``--draw``); None: the parameter files' values."""
 
     @property
     def baseline(self) -> Arm:
@@ -147,6 +169,34 @@ class Experiment:
 
     def seeds(self, reps: int) -> list[int]:
         return [self.base_seed + r for r in range(reps)]
+
+    @property
+    def n_draws(self) -> int:
+        """How many posterior draws the replications cycle through (0: none)."""
+        if self.draws is not None:
+            return len(self.draws)
+        return int(self.spec.get("n_draws", 0) or 0)
+
+    def draw_of(self, seed: int) -> int | None:
+        """The posterior draw a replication runs with (None: the files' values)."""
+        from sfbsim.experiments.uncertainty import draw_index
+
+        if self.n_draws == 0:
+            return None
+        if self.uncertainty == "fixed":
+            return 0
+        return draw_index(seed - self.base_seed, self.n_draws)
+
+    def draw_json(self, seed: int) -> str:
+        """The parameter values of a replication's draw (JSON), or "" for the files' values."""
+        import json
+
+        from sfbsim.experiments.uncertainty import draw_values
+
+        index = self.draw_of(seed)
+        if index is None or self.draws is None:
+            return ""
+        return json.dumps(draw_values(self.draws, index))
 
     def close(self) -> None:
         self.store.close()
@@ -163,13 +213,30 @@ def open_experiment(
     resume: bool,
     groups: bool = True,
     municipalities: bool = True,
+    uncertainty: str = "fixed",
+    draw: int | None = None,
 ) -> Experiment:
     """Create the experiment in ``out`` or, with ``resume``, check and reopen the stored one.
+
+    ``uncertainty = "posterior"`` runs replication r with posterior draw r // 2 (module
+    experiments.uncertainty); ``"fixed"`` with the parameter files' values, or with posterior
+    draw ``draw``.
 
     Raises ExperimentError if ``out`` already holds an experiment and ``resume`` is not set, or
     if anything that shapes the results (a scenario, the years, the seeds, the data) differs
     from the stored experiment.
     """
+    from sfbsim.experiments.uncertainty import MODES, load_posterior, posterior_id
+
+    if uncertainty not in MODES:
+        raise ExperimentError(f"--uncertainty {uncertainty!r}: allowed: {', '.join(MODES)}")
+    draws = None
+    if uncertainty == "posterior" or draw is not None:
+        draws = load_posterior()
+        if draw is not None:
+            if not 0 <= draw < len(draws):
+                raise ExperimentError(f"--draw {draw}: the posterior has draws 0-{len(draws) - 1}")
+            draws = draws.iloc[[draw]].reset_index(drop=True)
     unique_names(arms)
     spec = {
         "kind": kind,
@@ -178,6 +245,10 @@ def open_experiment(
         "base_seed": base_seed,
         "data": data_fingerprint(data),
         "groups": groups,
+        "uncertainty": uncertainty,
+        "draw": draw,
+        "posterior": posterior_id() if draws is not None else "none",
+        "n_draws": len(draws) if draws is not None else 0,
         **settings,
     }
     version = code_version()
@@ -216,6 +287,8 @@ def open_experiment(
                 groups,
                 municipalities,
                 resumed=True,
+                uncertainty=uncertainty,
+                draws=draws,
             )
         digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:10]
         experiment_id = f"{kind}-{digest}"
@@ -231,6 +304,8 @@ def open_experiment(
             version,
             groups,
             municipalities,
+            uncertainty=uncertainty,
+            draws=draws,
         )
     except BaseException:
         store.close()
@@ -277,6 +352,8 @@ def pending_tasks(experiment: Experiment, seeds: list[int]) -> list[Task]:
                     experiment.data_dir,
                     experiment.groups,
                     experiment.municipalities,
+                    draw_json=experiment.draw_json(seed),
+                    keep=arm.keep,
                 )
             )
     return tasks
@@ -353,7 +430,12 @@ def paired_table(
         experiment.experiment_id, years=years, scopes=scopes, seeds=seeds, outcomes=outcomes
     )
     chosen = arms if arms is not None else experiment.others
-    return paired_summary(frame, experiment.baseline, chosen, experiment.arms, level)
+    draw_of = None
+    if experiment.uncertainty == "posterior" and experiment.n_draws:
+        draw_of = experiment.draw_of
+    return paired_summary(
+        frame, experiment.baseline, chosen, experiment.arms, level, draw_of, experiment.uncertainty
+    )
 
 
 def paired_summary(
@@ -362,13 +444,18 @@ def paired_summary(
     arms: list[Arm],
     order: list[Arm] | None = None,
     level: float = 0.95,
+    draw_of: Callable[[int], int | None] | None = None,
+    uncertainty: str = "fixed",
 ) -> pd.DataFrame:
-    """Mean outcomes and paired differences (arm − baseline) with t intervals.
+    """Mean outcomes and paired differences (arm − baseline) with their intervals.
 
     ``frame`` holds outcome rows (param_hash, seed, scope, grp, year, outcome, value) of
     replications; rows pair by seed. One row per arm × outcome × scope × group × year; ``reps``
-    counts the pairs with a value in both scenarios. The CLI (from the store) and the app (from
-    rows in memory) both summarise here.
+    counts the pairs with a value in both scenarios. With ``draw_of`` (replications over the
+    posterior: seed → draw) the spread is split into its parameter and run-to-run parts
+    (experiments.uncertainty.decompose) and the confidence interval of the mean counts draws,
+    not seeds; without it the interval is a t-interval over the pairs and covers run-to-run
+    noise only. The CLI (from the store) and the app (from rows in memory) both summarise here.
     """
     keys = ["scope", "grp", "year", "outcome"]
     base_rows = frame[frame["param_hash"] == baseline.param_hash]
@@ -388,13 +475,24 @@ def paired_summary(
             diff_sd=("diff", "std"),
             reps=("diff", "count"),
         ).reset_index()
-        half = _half_width(summary["diff_sd"].to_numpy(), summary["reps"].to_numpy(), level)
-        summary["diff_ci_low"] = summary["diff_mean"] - half
-        summary["diff_ci_high"] = summary["diff_mean"] + half
+        if draw_of is None:
+            half = _half_width(summary["diff_sd"].to_numpy(), summary["reps"].to_numpy(), level)
+            summary["diff_ci_low"] = summary["diff_mean"] - half
+            summary["diff_ci_high"] = summary["diff_mean"] + half
+            summary["draws"] = 1 if uncertainty == "fixed" else np.nan
+            summary["sd_parameter"] = np.nan
+            summary["sd_noise"] = summary["diff_sd"]
+            for column in ("effect_p05", "effect_p95", "same_sign_share"):
+                summary[column] = np.nan
+        else:
+            summary = summary.merge(_by_draw(paired, keys, draw_of, level), on=keys, how="left")
+        summary["uncertainty"] = uncertainty
+        summary["robust"] = summary["same_sign_share"] >= ROBUST_SHARE
         summary.insert(0, "scenario", arm.name)
         parts.append(summary)
+    columns = [*TABLE_COLUMNS, "scope", "group", "year"]
     if not parts:
-        return pd.DataFrame(columns=[*TABLE_COLUMNS, "scope", "group", "year"])
+        return pd.DataFrame(columns=columns)
     table = pd.concat(parts, ignore_index=True)
     outcome_order = {name: i for i, name in enumerate(OUTCOMES)}
     arm_order = {a.name: i for i, a in enumerate(order or [baseline, *arms])}
@@ -406,7 +504,45 @@ def paired_summary(
     ).sort_values(["_a", "_s", "grp", "_o", "outcome", "year"], kind="stable")
     table = table.rename(columns={"grp": "group"})
     table["reps"] = table["reps"].astype("int64")
-    return table[[*TABLE_COLUMNS, "scope", "group", "year"]].reset_index(drop=True)
+    return table[columns].reset_index(drop=True)
+
+
+def _by_draw(
+    paired: pd.DataFrame, keys: list[str], draw_of: Callable[[int], int | None], level: float
+) -> pd.DataFrame:
+    """Per group, the split of the paired differences by posterior draw (a balanced one-way
+    analysis of variance): the run-to-run variance is the mean variance between the seeds of a
+    draw, the parameter variance the variance of the draws' means less that noise over the seeds
+    per draw; the confidence interval of the mean is a t-interval over the draws' means; the
+    90 % interval of the expected effect is the mean ± 1.645 parameter standard deviations."""
+    paired = paired.dropna(subset=["diff"]).copy()
+    paired["draw"] = [draw_of(int(s)) for s in paired["seed"]]
+    per_draw = paired.groupby([*keys, "draw"], sort=False)["diff"].agg(["mean", "var", "count"])
+    per_draw = per_draw.reset_index()
+    overall = paired.groupby(keys, sort=False)["diff"].mean().rename("overall").reset_index()
+    per_draw = per_draw.merge(overall, on=keys)
+    per_draw["same"] = np.sign(per_draw["mean"]) == np.sign(per_draw["overall"])
+    agg = per_draw.groupby(keys, sort=False).agg(
+        draws=("mean", "size"),
+        between=("mean", "var"),
+        within=("var", "mean"),
+        per_draw=("count", "mean"),
+        same_sign_share=("same", "mean"),
+        overall=("overall", "first"),
+    )
+    agg = agg.reset_index()
+    noise = agg["within"]
+    parameter = (agg["between"] - noise / agg["per_draw"]).clip(lower=0)
+    agg["sd_noise"] = np.sqrt(noise)
+    agg["sd_parameter"] = np.sqrt(parameter)
+    agg["effect_p05"] = agg["overall"] - 1.645 * agg["sd_parameter"]
+    agg["effect_p95"] = agg["overall"] + 1.645 * agg["sd_parameter"]
+    half = _half_width(np.sqrt(agg["between"].to_numpy()), agg["draws"].to_numpy(), level)
+    agg["diff_ci_low"] = agg["overall"] - half
+    agg["diff_ci_high"] = agg["overall"] + half
+    columns = ["draws", "sd_parameter", "sd_noise", "effect_p05", "effect_p95"]
+    columns += ["same_sign_share", "diff_ci_low", "diff_ci_high"]
+    return agg[[*keys, *columns]]
 
 
 def replicate_in_memory(
@@ -415,10 +551,12 @@ def replicate_in_memory(
     executor: Executor,
     data_dir: str | None = None,
     on_done: Callable[[Result], None] | None = None,
+    draw_json: Callable[[int], str] | None = None,
 ) -> pd.DataFrame:
     """Run every arm on every seed on the replication engine and return the national outcome
     rows (param_hash, seed, scope, grp, year, outcome, value), kept in memory (the app's
-    Compare page; the CLI stores them in results.duckdb instead)."""
+    Compare page; the CLI stores them in results.duckdb instead). ``draw_json(seed)`` gives a
+    replication's posterior draw (Experiment.draw_json)."""
     tasks: list[Task] = []
     for seed in seeds:
         seen: set[str] = set()
@@ -426,7 +564,19 @@ def replicate_in_memory(
             if arm.param_hash in seen:
                 continue
             seen.add(arm.param_hash)
-            tasks.append(Task(arm.param_hash, seed, arm.scenario_json, data_dir, False, False))
+            draw = draw_json(seed) if draw_json is not None else ""
+            tasks.append(
+                Task(
+                    arm.param_hash,
+                    seed,
+                    arm.scenario_json,
+                    data_dir,
+                    False,
+                    False,
+                    draw_json=draw,
+                    keep=arm.keep,
+                )
+            )
     frames: list[pd.DataFrame] = []
 
     def collect(result: Result) -> None:

@@ -43,6 +43,10 @@ class Task:
     groups: bool = True
     municipalities: bool = True
     kind: str = OUTCOMES_KIND
+    draw_json: str = ""
+    """A posterior draw's parameter values (JSON), or empty for the scenario's own values."""
+    keep: tuple[str, ...] = ()
+    """Parameters the scenario file sets itself: the draw does not change them."""
 
 
 @dataclass
@@ -102,6 +106,12 @@ def run_task(task: Task) -> Result:
     clock = time.perf_counter()
     data = worker_data(task.data_dir)
     seeded = scenario_of(task.scenario_json).with_run(seed=task.seed)
+    if task.draw_json:
+        import json
+
+        from sfbsim.experiments.uncertainty import with_draw
+
+        seeded = with_draw(seeded, json.loads(task.draw_json), task.keep)
     if task.kind == SERIES_KIND:
         _model, tables = simulate(seeded, data, tables=SERIES_TABLES, details=False)
         series = national_series(tables)

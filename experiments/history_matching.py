@@ -42,6 +42,7 @@ from sfbsim.experiments.calibration import (
     target_values,
     with_parameters,
 )
+from sfbsim.experiments.execution import SERIES_KIND, Task
 from sfbsim.model.parameter_files import entries
 from sfbsim.model.parameters import Scenario
 
@@ -164,24 +165,31 @@ def run_points(
     todo = [(i, s) for i in range(len(points)) for s in seeds if (i, s) not in done]
     if progress is not None and todo:
         progress(f"{stage}: {len(todo)} runs to do ({len(done)} stored)")
-    batch = max(2 * replicator.executor.workers, 2)
     clock = time.perf_counter()
-    for start in range(0, len(todo), batch):
-        chunk = todo[start : start + batch]
-        scenarios = [
-            (i, s, with_parameters(scenario, _values(priors, points[i]))) for i, s in chunk
-        ]
-        series = replicator.series_of([(sc, s) for _, s, sc in scenarios])
-        for (i, s, _), run in zip(scenarios, series, strict=True):
-            values = target_values(run, targets).tolist()
-            store.add(stage, i, s, _values(priors, points[i]), values, 0.0)
-        if progress is not None:
-            finished = start + len(chunk)
-            rate = (time.perf_counter() - clock) / finished
-            progress(
-                f"{stage}: {finished}/{len(todo)} runs, about "
-                f"{rate * (len(todo) - finished) / 60:.0f} min to go"
+    tasks, keys = [], {}
+    for n, (i, s) in enumerate(todo):
+        scenario_i = with_parameters(scenario, _values(priors, points[i]))
+        tasks.append(
+            Task(
+                str(n), int(s), scenario_i.model_dump_json(), replicator.data_dir, kind=SERIES_KIND
             )
+        )
+        keys[str(n)] = (i, s)
+    finished = [0]
+
+    def keep(result: Any) -> None:
+        i, s = keys[result.param_hash]
+        values = target_values(result.series, targets).tolist()
+        store.add(stage, i, s, _values(priors, points[i]), values, result.seconds)
+        finished[0] += 1
+        if progress is not None and (finished[0] % 20 == 0 or finished[0] == len(todo)):
+            rate = (time.perf_counter() - clock) / finished[0]
+            progress(
+                f"{stage}: {finished[0]}/{len(todo)} runs, about "
+                f"{rate * (len(todo) - finished[0]) / 60:.0f} min to go"
+            )
+
+    replicator.executor.run(tasks, keep)
 
 
 def _values(priors: Sequence[Prior], row: np.ndarray) -> dict[str, float]:

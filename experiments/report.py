@@ -21,6 +21,7 @@ from sfbsim.experiments.compare import Arm, Experiment, paired_table
 from sfbsim.experiments.files import atomic_write_text, check_file_target
 from sfbsim.experiments.outcomes import OUTCOMES
 from sfbsim.experiments.store import Store, StoreError
+from sfbsim.experiments.uncertainty import what_intervals_cover
 
 GENERATOR = '<meta name="generator" content="sfbsim">'
 """Marks a report as sfbsim's own: only such a file is replaced by a new report."""
@@ -72,6 +73,7 @@ def load_experiment(folder: Path) -> tuple[Experiment, list[int]]:
         info["code_version"],
         groups=spec.get("groups", True),
         resumed=True,
+        uncertainty=spec.get("uncertainty", "fixed"),
     ), seeds
 
 
@@ -207,6 +209,29 @@ def _maps(experiment: Experiment, seeds: list[int]) -> list[tuple[str, str]]:
     return out
 
 
+POSTERIOR_COLUMNS = ["draws", "sd_parameter", "effect_p05", "effect_p95", "same_sign_share"]
+"""comparison.csv's columns that only replications over the posterior fill."""
+
+
+def _robustness_html(flipped: pd.DataFrame) -> str:
+    """Which conclusions hold over the posterior: the effects whose sign flips, named."""
+    if flipped.empty:
+        return (
+            "<h2>Which conclusions are robust</h2><p>For every reform and outcome at least 90 % "
+            "of the posterior draws give the effect the same sign as its mean.</p>"
+        )
+    items = "".join(
+        f"<li>{html.escape(str(row.scenario))}: {html.escape(str(row.outcome))} — "
+        f"{row.same_sign_share:.0%} of the draws agree on the sign of {row.diff_mean:+,.3g}</li>"
+        for row in flipped.itertuples(index=False)
+    )
+    return (
+        "<h2>Which conclusions are robust</h2><p>Effects whose sign flips over the posterior "
+        "(fewer than 90 % of the draws agree on the direction); do not report their direction "
+        f"as a finding:</p><ul>{items}</ul>"
+    )
+
+
 def _table_html(table: pd.DataFrame) -> str:
     def fmt(value: Any) -> str:
         if isinstance(value, float):
@@ -253,8 +278,10 @@ def write_report(folder: Path, target: Path | None = None) -> Path:
             f"{seeds[-1] if seeds else '–'}), {spec.get('years')} years from "
             f"{spec.get('start_year')}; code {html.escape(experiment.code_version)}; data "
             f"{html.escape(str(spec.get('data')))}. Differences are reform − baseline on common "
-            "random numbers; bands and bars are 95 % t confidence intervals over the "
-            "replications. Counts are per year.</p>"
+            "random numbers; bands and bars are 95 % confidence intervals of the mean "
+            "difference. Counts are per year.</p>"
+            f"<p><b>What the intervals cover.</b> "
+            f"{html.escape(what_intervals_cover(experiment.uncertainty))}</p>"
         )
         sections.append("<h2>What was compared</h2>")
         sections.append(
@@ -284,6 +311,16 @@ def write_report(folder: Path, target: Path | None = None) -> Path:
             period = paired_table(experiment, seeds)
             shown = period.drop(columns=["scope", "group", "year"])
             shown = shown.assign(meaning=shown["outcome"].map(OUTCOMES))
+            if experiment.uncertainty == "posterior":
+                shown["sign"] = [
+                    "–" if pd.isna(share) else "robust" if robust else f"flips ({share:.0%})"
+                    for share, robust in zip(shown["same_sign_share"], shown["robust"], strict=True)
+                ]
+                shown = shown.drop(columns=["robust"])
+                flipped = shown[shown["sign"].str.startswith("flips")]
+                sections.append(_robustness_html(flipped))
+            else:
+                shown = shown.drop(columns=[*POSTERIOR_COLUMNS, "robust"])
             sections.append("<h2>Differences over the whole run</h2>" + _table_html(shown))
             yearly = paired_table(experiment, seeds, years="yearly")
             if not yearly.empty:

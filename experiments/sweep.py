@@ -187,7 +187,15 @@ def point_arms(base: Arm, points: list[dict[str, Any]]) -> list[Arm]:
         name = f"p{i:0{width}d}"
         scenario = point_scenario(base.scenario, values, name)
         text = json.dumps({k: v for k, v in values.items()}, sort_keys=True)
-        arm = Arm(name, "point", scenario, text=text, param_hash=scenario_hash(scenario))
+        swept = tuple(k.partition(".")[2] for k in values if k.startswith("parameters."))
+        arm = Arm(
+            name,
+            "point",
+            scenario,
+            text=text,
+            param_hash=scenario_hash(scenario),
+            keep=tuple(sorted({*base.keep, *swept})),
+        )
         arm.values = values
         arms.append(arm)
     return arms

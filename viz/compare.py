@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import json
 
 import matplotlib
 
@@ -21,9 +22,17 @@ from sfbsim.experiments.compare import (  # noqa: E402
     paired_summary,
     replicate_in_memory,
 )
+from sfbsim.experiments.errors import ExperimentError  # noqa: E402
 from sfbsim.experiments.execution import Executor  # noqa: E402
 from sfbsim.experiments.outcomes import OUTCOMES  # noqa: E402
 from sfbsim.experiments.scenario_files import ScenarioError, load_scenario, shipped_scenarios  # noqa: E402
+from sfbsim.experiments.uncertainty import (  # noqa: E402
+    draw_index,
+    draw_values,
+    explicit_parameters,
+    load_posterior,
+    what_intervals_cover,
+)
 from sfbsim.model.parameters import Scenario  # noqa: E402
 from sfbsim.viz.explore import Figure_, explore_run  # noqa: E402
 from sfbsim.viz.levers import CURRENT_LEVERS, LeverError, bundled_data, lever_scenario  # noqa: E402
@@ -38,6 +47,24 @@ BAND_LABELS = {
 }
 PERCENT_OUTCOMES = ("occupancy", "residential_share")
 """Outcomes that are shares, shown in per cent (differences in percentage points)."""
+
+
+UNCERTAINTY_CHOICES = ("posterior", "fixed")
+UNCERTAINTY_LABELS = {
+    "posterior": "Parameters and noise (over the posterior)",
+    "fixed": "Noise only (fixed parameters)",
+}
+
+
+def interval_caption(comparison: Comparison) -> str:
+    """What the intervals shown cover (said next to the table and figure)."""
+    return what_intervals_cover(comparison.uncertainty)
+
+
+def file_scenario(choice: str) -> Scenario:
+    """The scenario file behind a choice (the baseline for the current levers): which
+    parameters it sets itself."""
+    return load_scenario("baseline" if choice == CURRENT_LEVERS else choice)
 
 
 def scenario_choices() -> list[str]:
@@ -69,6 +96,9 @@ class Comparison:
     years: int
     results: pd.DataFrame
     """One row per scenario × seed × year × outcome (year 0: the run, per year)."""
+    uncertainty: str = "posterior"
+    """"posterior": replications over the posterior draws (two seeds each); "fixed": the
+    parameter files' values."""
     table: pd.DataFrame
     """Per outcome over the run (per year, as comparison.csv): means, difference, 95 % CI."""
     bands: pd.DataFrame
@@ -92,8 +122,10 @@ def compare(
     first_seed: str,
     levers: dict | None = None,
     progress=None,
+    uncertainty: str = "posterior",
 ) -> Comparison:
-    """Run the comparison (LeverError for unusable choices).
+    """Run the comparison (LeverError for unusable choices), by the same engine, draws and
+    definitions as ``sfbsim compare`` (``uncertainty``: over the posterior, or fixed).
 
     ``progress(done, total)`` is called after every single run.
     """
@@ -125,9 +157,33 @@ def compare(
         )
     if messages:
         raise LeverError(messages)
+    if uncertainty not in UNCERTAINTY_CHOICES:
+        raise LeverError([f"uncertainty: {uncertainty!r} is not one of {UNCERTAINTY_CHOICES}"])
     seeds = list(range(seed, seed + int(replications)))
-    base = Arm("baseline", "baseline", scenarios["baseline"].with_run(years=int(years)))
-    reform = Arm("reform", "reform", scenarios["reform"].with_run(years=int(years)))
+    keep = {
+        arm: explicit_parameters(file_scenario(choice))
+        for arm, choice in (("baseline", baseline_choice), ("reform", reform_choice))
+    }
+    base = Arm(
+        "baseline",
+        "baseline",
+        scenarios["baseline"].with_run(years=int(years)),
+        keep=keep["baseline"],
+    )
+    reform = Arm(
+        "reform", "reform", scenarios["reform"].with_run(years=int(years)), keep=keep["reform"]
+    )
+    try:
+        draws = load_posterior() if uncertainty == "posterior" else None
+    except ExperimentError as error:
+        raise LeverError([str(error)]) from None
+
+    def draw_of(s: int) -> int:
+        return draw_index(s - seed, len(draws))
+
+    def draw_json(s: int) -> str:
+        return "" if draws is None else json.dumps(draw_values(draws, draw_of(s)))
+
     total = len(seeds) * (1 if reform.param_hash == base.param_hash else 2)
     done = [0]
 
@@ -137,9 +193,16 @@ def compare(
             progress(done[0], total)
 
     with Executor(workers=0) as executor:
-        rows = replicate_in_memory([base, reform], seeds, executor, on_done=count)
-    table = paired_summary(rows[rows["year"] == 0], base, [reform])
-    bands = paired_summary(rows[rows["year"] != 0], base, [reform])
+        rows = replicate_in_memory(
+            [base, reform], seeds, executor, on_done=count, draw_json=draw_json
+        )
+    by_draw = draw_of if draws is not None else None
+    table = paired_summary(
+        rows[rows["year"] == 0], base, [reform], None, 0.95, by_draw, uncertainty
+    )
+    bands = paired_summary(
+        rows[rows["year"] != 0], base, [reform], None, 0.95, by_draw, uncertainty
+    )
     names = {base.param_hash: "baseline", reform.param_hash: "reform"}
     results = rows.assign(arm=rows["param_hash"].map(names)).drop(columns=["param_hash", "scope"])
     results = results.rename(columns={"grp": "group"})[["arm", "seed", "year", "outcome", "value"]]
@@ -149,6 +212,7 @@ def compare(
         seeds=tuple(seeds),
         years=int(years),
         results=results,
+        uncertainty=uncertainty,
         table=table[TABLE_COLUMNS[1:]],
         bands=bands[["year", "outcome", "diff_mean", "diff_ci_low", "diff_ci_high", "reps"]],
     )
@@ -196,12 +260,25 @@ def table_html(comparison: Comparison) -> str:
             return f"{100 * value:.1f} {unit}"
         return f"{value:,.1f}"
 
-    for column in ("baseline_mean", "reform_mean", "diff_mean", "diff_ci_low", "diff_ci_high"):
+    numbers = ("baseline_mean", "reform_mean", "diff_mean", "diff_ci_low", "diff_ci_high")
+    numbers += ("effect_p05", "effect_p95")
+    for column in numbers:
         unit = "%" if column in ("baseline_mean", "reform_mean") else "pp"
         table[column] = [
             fmt(v, o, unit) for v, o in zip(table[column], table["outcome"], strict=True)
         ]
     table.insert(1, "meaning", table["outcome"].map(OUTCOMES).fillna(""))
+    if comparison.uncertainty == "posterior":
+        table["sign"] = [
+            "–" if pd.isna(share) else ("robust" if share >= 0.9 else "flips")
+            for share in table["same_sign_share"]
+        ]
+        shown = ["outcome", "meaning", "baseline_mean", "reform_mean", "diff_mean"]
+        shown += ["diff_ci_low", "diff_ci_high", "effect_p05", "effect_p95", "sign", "reps"]
+    else:
+        shown = ["outcome", "meaning", "baseline_mean", "reform_mean", "diff_mean"]
+        shown += ["diff_ci_low", "diff_ci_high", "reps"]
+    table = table[shown]
     table = table.rename(
         columns={
             "diff_ci_low": "95 % CI low",
@@ -209,6 +286,8 @@ def table_html(comparison: Comparison) -> str:
             "diff_mean": "difference (reform − baseline)",
             "baseline_mean": "baseline (mean)",
             "reform_mean": "reform (mean)",
+            "effect_p05": "90 % over posterior low",
+            "effect_p95": "90 % over posterior high",
         }
     )
     return table.to_html(index=False, classes="sfb-compare-table", border=0)
@@ -226,12 +305,13 @@ reform_choice = solara.reactive(CURRENT_LEVERS)
 replications = solara.reactive(5)
 years = solara.reactive(3)
 first_seed = solara.reactive("1")
+uncertainty_choice = solara.reactive("posterior")
 message = solara.reactive("")
 
 
 @solara.lab.task(prefer_threaded=True)
 def comparison_task(
-    baseline: str, reform: str, k: int, n_years: int, seed: str, levers: dict
+    baseline: str, reform: str, k: int, n_years: int, seed: str, levers: dict, mode: str
 ) -> Comparison | None:
     """Runs in a thread; reports progress; a bad choice becomes a message."""
     message.set("")
@@ -241,7 +321,7 @@ def comparison_task(
 
     comparison_task.progress = 0.0
     try:
-        return compare(baseline, reform, k, n_years, seed, levers, progress)
+        return compare(baseline, reform, k, n_years, seed, levers, progress, mode)
     except LeverError as error:
         message.set("; ".join(error.messages))
     except (ValueError, KeyError) as error:
@@ -263,6 +343,12 @@ def CompareControls():
         )
         solara.SliderInt(f"Years: {years.value}", value=years, min=1, max=10)
         solara.InputText("First seed", value=first_seed)
+        solara.ToggleButtonsSingle(
+            value=uncertainty_choice,
+            values=list(UNCERTAINTY_CHOICES),
+            classes=["sfb-uncertainty"],
+        )
+        solara.Text(f"Intervals cover: {UNCERTAINTY_LABELS[uncertainty_choice.value]}.")
         solara.Text(
             f"'{CURRENT_LEVERS}' uses the levers of the Explore page's last Reset on top of "
             "the baseline file."
@@ -276,6 +362,7 @@ def CompareControls():
                 years.value,
                 first_seed.value,
                 dict(explore_run.value.settings),
+                uncertainty_choice.value,
             )
 
         solara.Button(
@@ -299,8 +386,8 @@ def CompareResults(comparison: Comparison):
                 f"<b>{html.escape(comparison.reform)}</b> compared with "
                 f"<b>{html.escape(comparison.baseline)}</b>: {len(comparison.seeds)} paired "
                 f"replications (seeds {comparison.seeds[0]}–{comparison.seeds[-1]}), "
-                f"{comparison.years} years each. Differences are reform minus baseline; bands "
-                "and intervals are 95 % t-intervals over the seeds."
+                f"{comparison.years} years each. Differences are reform minus baseline. "
+                + html.escape(interval_caption(comparison))
             ),
         )
         Figure_(bands_figure, comparison)

@@ -56,6 +56,20 @@ ResumeOption = Annotated[
     bool,
     typer.Option(help="Continue the experiment already in --out; finished runs are kept."),
 ]
+UncertaintyOption = Annotated[
+    str,
+    typer.Option(
+        help="posterior: replication r uses posterior draw r // 2 (the intervals cover parameter "
+        "uncertainty and run-to-run noise, reported apart); fixed: the parameter files' values "
+        "(or --draw), run-to-run noise only."
+    ),
+]
+DrawOption = Annotated[
+    int | None,
+    typer.Option(
+        help="With --uncertainty fixed: run every replication with this posterior draw.", min=0
+    ),
+]
 
 
 def progress_bar(quiet: bool) -> Progress:
@@ -172,6 +186,8 @@ def compare(
         int, typer.Option(help="--reps auto: never more than this.", min=2, max=10_000)
     ] = 200,
     seed: SeedOption = None,
+    uncertainty: UncertaintyOption = "posterior",
+    draw: DrawOption = None,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
     data: DataOption = None,
@@ -215,6 +231,8 @@ def compare(
             bundled,
             str(data) if data is not None else None,
             resume,
+            uncertainty=uncertainty,
+            draw=draw,
         )
     try:
         auto = None
@@ -321,16 +339,24 @@ def _fmt(value: float) -> str:
 
 
 def print_comparison(table: pd.DataFrame, title: str = "Reform − baseline") -> None:
-    """The comparison table, as a policy analyst reads it."""
+    """The comparison table, as a policy analyst reads it, with what its intervals cover."""
+    import pandas as pd
     from rich.table import Table
     from rich.text import Text
 
-    shown = Table(title=Text(f"{title} (mean over paired replications, 95 % CI)"))
+    posterior = "uncertainty" in table.columns and (table["uncertainty"] == "posterior").any()
+    from sfbsim.experiments.uncertainty import what_intervals_cover
+
+    caption = what_intervals_cover("posterior" if posterior else "fixed")
+    shown = Table(title=Text(f"{title} (mean over paired replications)"), caption=Text(caption))
     has_groups = "scope" in table.columns
     columns = ["scenario", "outcome"] + (["group"] if has_groups else [])
     for name in columns:
         shown.add_column(name)
-    for name in ("baseline", "reform", "difference", "95 % CI", "reps"):
+    numbers = ["baseline", "reform", "difference", "95 % CI"]
+    if posterior:
+        numbers += ["90 % over posterior", "sign"]
+    for name in [*numbers, "reps"]:
         shown.add_column(name, justify="right")
     for row in table.itertuples(index=False):
         cells = [row.scenario, row.outcome]
@@ -341,8 +367,14 @@ def print_comparison(table: pd.DataFrame, title: str = "Reform − baseline") ->
             _fmt(row.reform_mean),
             _fmt(row.diff_mean),
             f"{_fmt(row.diff_ci_low)} … {_fmt(row.diff_ci_high)}",
-            str(row.reps),
         ]
+        if posterior:
+            cells.append(f"{_fmt(row.effect_p05)} … {_fmt(row.effect_p95)}")
+            share = row.same_sign_share
+            cells.append(
+                "–" if pd.isna(share) else "robust" if row.robust else f"flips ({share:.0%})"
+            )
+        cells.append(str(row.reps))
         shown.add_row(*plain(*cells))
     console.print(shown)
 
@@ -377,6 +409,8 @@ def _open_point_experiment(
     bundled: BundledData,
     data: Path | None,
     resume: bool,
+    uncertainty: str = "fixed",
+    draw: int | None = None,
 ) -> Experiment:
     """Open (or resume) an experiment of the baseline and one arm per lever point: national
     outcomes only, seeds from the baseline unless ``seed`` is given."""
@@ -395,6 +429,8 @@ def _open_point_experiment(
         resume,
         groups=False,
         municipalities=False,
+        uncertainty=uncertainty,
+        draw=draw,
     )
 
 
@@ -430,6 +466,8 @@ def sweep(
     ] = "admissions",
     out: OutOption = Path("results/sweep"),
     seed: SeedOption = None,
+    uncertainty: UncertaintyOption = "posterior",
+    draw: DrawOption = None,
     design_seed: Annotated[
         int, typer.Option(help="Seed of the Latin hypercube.", min=0, max=2**32 - 1)
     ] = 0,
@@ -464,7 +502,7 @@ def sweep(
         )
         settings = {"design": design, "levers": lever}
         experiment = _open_point_experiment(
-            out, "sweep", base, points, settings, seed, bundled, data, resume
+            out, "sweep", base, points, settings, seed, bundled, data, resume, uncertainty, draw
         )
     try:
         _replicate_all(experiment, reps, workers, scheduler, quiet, out, "sweep")
