@@ -264,7 +264,7 @@ class Family(mesa.Agent):
             )
             trail.dropout(
                 self, centre, travel_hours, breaks, probability, draw, day, p.dropout_per_stay,
-                per_break,
+                per_break, end,
             )  # fmt: skip
         return day
 

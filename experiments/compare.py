@@ -154,6 +154,10 @@ class Experiment:
     groups: bool = True
     municipalities: bool = True
     resumed: bool = False
+    pathways: bool = False
+    """Every replication is traced and reports its pathway counts (experiments.pathways)."""
+    trace_reps: int = 0
+    """The first this many replications store their decision trails (table decisions)."""
     uncertainty: str = "fixed"
     draws: pd.DataFrame | None = None
     """The posterior draws replications run over (``uncertainty = posterior``), or the one
@@ -215,8 +219,13 @@ def open_experiment(
     municipalities: bool = True,
     uncertainty: str = "fixed",
     draw: int | None = None,
+    pathways: bool = False,
+    trace_reps: int = 0,
 ) -> Experiment:
     """Create the experiment in ``out`` or, with ``resume``, check and reopen the stored one.
+
+    ``pathways``: trace every replication and store its pathway counts (a resume must ask for
+    them too); ``trace_reps``: store the decision trails of the first replications.
 
     ``uncertainty = "posterior"`` runs replication r with posterior draw r // 2 (module
     experiments.uncertainty); ``"fixed"`` with the parameter files' values, or with posterior
@@ -249,6 +258,7 @@ def open_experiment(
         "draw": draw,
         "posterior": posterior_id() if draws is not None else "none",
         "n_draws": len(draws) if draws is not None else 0,
+        **({"pathways": True} if pathways else {}),
         **settings,
     }
     version = code_version()
@@ -289,6 +299,8 @@ def open_experiment(
                 resumed=True,
                 uncertainty=uncertainty,
                 draws=draws,
+                pathways=pathways,
+                trace_reps=trace_reps,
             )
         digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:10]
         experiment_id = f"{kind}-{digest}"
@@ -306,6 +318,8 @@ def open_experiment(
             municipalities,
             uncertainty=uncertainty,
             draws=draws,
+            pathways=pathways,
+            trace_reps=trace_reps,
         )
     except BaseException:
         store.close()
@@ -354,6 +368,8 @@ def pending_tasks(experiment: Experiment, seeds: list[int]) -> list[Task]:
                     experiment.municipalities,
                     draw_json=experiment.draw_json(seed),
                     keep=arm.keep,
+                    pathways=experiment.pathways,
+                    trace=seed - experiment.base_seed < experiment.trace_reps,
                 )
             )
     return tasks
@@ -380,6 +396,7 @@ def run_replications(
             result.municipality,
             result.seconds,
             experiment.code_version,
+            result.decisions,
         )
         if on_done is not None:
             on_done(result)
@@ -590,6 +607,20 @@ def replicate_in_memory(
     if not frames:
         return pd.DataFrame(columns=columns)
     return pd.concat(frames, ignore_index=True)[columns]
+
+
+def pathways_table(experiment: Experiment, reps: int) -> pd.DataFrame:
+    """pathways.csv: each reform's effect on admissions and bed-days by pathway
+    (experiments.pathways), from the pathway counts stored with every replication."""
+    from sfbsim.experiments.pathways import SCOPE, pathway_table
+
+    frame = experiment.store.outcomes(
+        experiment.experiment_id, years="period", scopes=(SCOPE,), seeds=experiment.seeds(reps)
+    )
+    draw_of = experiment.draw_of if experiment.uncertainty == "posterior" else None
+    if draw_of is not None and not experiment.n_draws:
+        draw_of = None
+    return pathway_table(frame, experiment.baseline, experiment.others, draw_of=draw_of)
 
 
 def comparison_table(experiment: Experiment, reps: int, by: tuple[str, ...] = ()) -> pd.DataFrame:

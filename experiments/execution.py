@@ -47,6 +47,10 @@ class Task:
     """A posterior draw's parameter values (JSON), or empty for the scenario's own values."""
     keep: tuple[str, ...] = ()
     """Parameters the scenario file sets itself: the draw does not change them."""
+    pathways: bool = False
+    """Trace the run and add the pathway counts (experiments.pathways) to the outcome rows."""
+    trace: bool = False
+    """Trace the run and send its decision trail back (stored by compare --trace-reps)."""
 
 
 @dataclass
@@ -59,6 +63,8 @@ class Result:
     municipality: pd.DataFrame
     seconds: float
     series: pd.DataFrame | None = None
+    decisions: pd.DataFrame | None = None
+    """The run's decision trail (``Task.trace``)."""
 
 
 _DATA: dict[str | None, Any] = {}
@@ -117,11 +123,19 @@ def run_task(task: Task) -> Result:
         series = national_series(tables)
         empty = pd.DataFrame()
         return Result(task.param_hash, task.seed, empty, empty, time.perf_counter() - clock, series)
-    _model, tables = simulate(seeded, data, tables=OUTCOME_TABLES)
+    traced = task.pathways or task.trace
+    names = (*OUTCOME_TABLES, "decisions") if traced else OUTCOME_TABLES
+    _model, tables = simulate(seeded, data, tables=names, trace=traced)
     rows, municipality = replication_outcomes(
         tables, seeded, data, groups=task.groups, municipalities=task.municipalities
     )
-    return Result(task.param_hash, task.seed, rows, municipality, time.perf_counter() - clock)
+    if task.pathways:
+        from sfbsim.experiments.pathways import pathway_rows
+
+        rows = pd.concat([rows, pathway_rows(tables, seeded)], ignore_index=True)
+    decisions = tables["decisions"] if task.trace else None
+    seconds = time.perf_counter() - clock
+    return Result(task.param_hash, task.seed, rows, municipality, seconds, decisions=decisions)
 
 
 def scenario_of(scenario_json: str) -> Any:

@@ -78,7 +78,28 @@ CREATE TABLE IF NOT EXISTS municipality (
 """
 
 
-TABLES = ("experiments", "scenarios", "runs", "outcomes", "municipality")
+def _decisions_schema() -> str:
+    """The decisions table: the key of a replication, then the trail's columns
+    (model/trail.py)."""
+    from sfbsim.model.trail import COLUMNS
+
+    texts = {"municipality", "actor", "decision", "stage", "option", "outcome", "reason", "centre"}
+    integers = {"decision_id", "family_id", "day", "step", "year", "start_day", "latest_day"}
+    types = {
+        **{c: "VARCHAR" for c in texts},
+        **{c: "BIGINT" for c in integers},
+        "available": "BOOLEAN",
+        "chosen": "BOOLEAN",
+    }
+    columns = ",\n    ".join(f"{c} {types.get(c, 'DOUBLE')}" for c in COLUMNS)
+    return (
+        "CREATE TABLE IF NOT EXISTS decisions (\n    experiment_id VARCHAR NOT NULL,\n"
+        f"    param_hash VARCHAR NOT NULL,\n    seed BIGINT NOT NULL,\n    {columns}\n);"
+    )
+
+
+SCHEMA += _decisions_schema()
+TABLES = ("experiments", "scenarios", "runs", "outcomes", "municipality", "decisions")
 DUCKDB_MAGIC = b"DUCK"
 """DuckDB database files carry these bytes at offset 8."""
 
@@ -278,13 +299,15 @@ class Store:
         municipality: pd.DataFrame,
         seconds: float,
         code_version: str,
+        decisions: pd.DataFrame | None = None,
     ) -> None:
-        """Commit one replication's outcomes atomically (all of it or nothing)."""
+        """Commit one replication's outcomes (and its decision trail, if given) atomically
+        (all of it or nothing)."""
         key = [experiment_id, param_hash, int(seed)]
         con = self.con
         con.execute("BEGIN TRANSACTION")
         try:
-            for table in ("outcomes", "municipality", "runs"):
+            for table in ("outcomes", "municipality", "decisions", "runs"):
                 con.execute(
                     f"DELETE FROM {table} WHERE experiment_id = ? AND param_hash = ? AND seed = ?",
                     key,
@@ -303,6 +326,10 @@ class Store:
                     key,
                 )
                 con.unregister("_mun")
+            if decisions is not None and len(decisions):
+                con.register("_decisions", decisions)
+                con.execute("INSERT INTO decisions SELECT ?, ?, ?, * FROM _decisions", key)
+                con.unregister("_decisions")
             con.execute(
                 "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?)",
                 [*key, dt.datetime.now(dt.UTC).replace(tzinfo=None), seconds, code_version],
@@ -382,6 +409,17 @@ class Store:
             "scenarios": "SELECT * EXCLUDE (experiment_id) FROM scenarios "
             "WHERE experiment_id = $id ORDER BY role, name",
         }
+        if (
+            "decisions" in self.table_names()
+            and self.con.execute(
+                "SELECT count(*) FROM decisions WHERE experiment_id = ?", [experiment_id]
+            ).fetchone()[0]
+        ):
+            queries["decisions"] = (
+                "SELECT s.name AS scenario, d.* EXCLUDE (experiment_id) FROM decisions d "
+                "JOIN scenarios s USING (experiment_id, param_hash) WHERE d.experiment_id = $id "
+                "ORDER BY s.name, d.seed, d.decision_id"
+            )
         written = []
         for name, query in queries.items():
             frame = self.con.execute(query, {"id": experiment_id}).df()

@@ -32,7 +32,7 @@ Decisions (``decision`` column) and who makes them (``actor``):
 - ``dropout`` (family): decided when a stay is booked: the hazards of leaving (per stay, per
   closure break over the journey home: ``term_per_stay`` + ``term_closure_breaks`` =
   −log(1 − probability)), the draw, ``outcome`` drops_out or completes, ``reason`` the larger
-  hazard when it drops out.
+  hazard when it drops out; ``start_day`` the day it leaves, ``latest_day`` the planned end.
 - ``after_assessment`` (municipality): home with support, foster home or institution:
   ``probability`` the assessment's accuracy, the draw, ``reason`` whether the child needed a
   placement and whether the decision was right.
@@ -334,8 +334,9 @@ class DecisionTrail:
         day: int | None,
         p_stay: float,
         p_break: float,
+        end: int,
     ) -> None:
-        """Whether a booked stay ends early (Family.dropout_day)."""
+        """Whether a booked stay ends early (Family.dropout_day); ``end`` its planned end."""
         terms = {
             "per_stay": -math.log1p(-p_stay) if p_stay < 1 else math.inf,
             "closure_breaks": -breaks * math.log1p(-p_break) if p_break < 1 else math.inf,
@@ -363,6 +364,7 @@ class DecisionTrail:
             centre=centre.centre_id,
             hours=hours,
             start_day=day,
+            latest_day=end,
             breaks=float(breaks),
             terms=terms,
         )

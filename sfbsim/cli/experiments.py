@@ -188,6 +188,23 @@ def compare(
     seed: SeedOption = None,
     uncertainty: UncertaintyOption = "posterior",
     draw: DrawOption = None,
+    pathways: Annotated[
+        bool,
+        typer.Option(
+            help="Split each reform's effect on admissions and bed-days by pathway (more "
+            "referrals, fewer declines, refusals, drop-outs, stay length): OUT/pathways.csv. "
+            "Every replication is traced."
+        ),
+    ] = False,
+    trace_reps: Annotated[
+        int,
+        typer.Option(
+            help="Store the decision trails of the first N replications of every scenario in "
+            "results.duckdb (table decisions; sfbsim results --export gives them).",
+            min=0,
+            max=100,
+        ),
+    ] = 0,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
     data: DataOption = None,
@@ -197,7 +214,8 @@ def compare(
     """Compare reforms with a baseline on paired replications (common random numbers).
 
     Writes OUT/comparison.csv (one row per reform × outcome: means, the mean difference and
-    its 95 % confidence interval) and stores every replication in OUT/results.duckdb.
+    its intervals; by default over the posterior of the behavioural parameters), with
+    --pathways OUT/pathways.csv, and stores every replication in OUT/results.duckdb.
     """
     from sfbsim.experiments import compare as cmp
     from sfbsim.experiments.outcomes import OUTCOMES
@@ -233,6 +251,8 @@ def compare(
             resume,
             uncertainty=uncertainty,
             draw=draw,
+            pathways=pathways,
+            trace_reps=trace_reps,
         )
     try:
         auto = None
@@ -266,8 +286,48 @@ def compare(
             _say_auto(auto, target_outcome, target, max_reps)
         note_missing_pairs(table, n_reps)
         say("Comparison written to ", (str(out / "comparison.csv"), "bold"))
+        if pathways:
+            split = cmp.pathways_table(experiment, n_reps)
+            atomic_write_frame(split, out / "pathways.csv")
+            if not quiet:
+                print_pathways(split)
+            say("Effect by pathway written to ", (str(out / "pathways.csv"), "bold"))
     finally:
         experiment.close()
+
+
+def print_pathways(split: pd.DataFrame) -> None:
+    """Each reform's effect by pathway, the parts above their measured total."""
+    import pandas as pd
+    from rich.table import Table
+    from rich.text import Text
+
+    shown = Table(
+        title=Text(
+            "Effect by pathway (reform − baseline, per year; mean over paired replications)"
+        ),
+        caption=Text(
+            "The parts add up to the total. 95 % CI over the replications (over the posterior "
+            "draws' means when comparing over the posterior)."
+        ),
+    )
+    for name in ("scenario", "outcome", "pathway"):
+        shown.add_column(name)
+    for name in ("effect", "95 % CI", "share"):
+        shown.add_column(name, justify="right")
+    for row in split.itertuples(index=False):
+        share = "" if pd.isna(row.share_of_total) else f"{row.share_of_total:.0%}"
+        shown.add_row(
+            *plain(
+                row.scenario,
+                row.outcome,
+                row.pathway,
+                _fmt(row.effect_mean),
+                f"{_fmt(row.effect_ci_low)} … {_fmt(row.effect_ci_high)}",
+                share,
+            )
+        )
+    console.print(shown)
 
 
 def note_missing_pairs(table: pd.DataFrame, reps: int) -> None:
