@@ -102,7 +102,7 @@ _INPUT_ERRORS: tuple[type[BaseException], ...] = (
 _API_WORDS = (
     (re.compile(r"--uncertainty fixed"), 'uncertainty="fixed"'),
     (re.compile(r"--(resume|overwrite)\b"), r"\1=True"),
-    (re.compile(r"--(out|draw|uncertainty|lever|data)\b"), r"\1"),
+    (re.compile(r"--(out|draw|uncertainty|lever|data|years|reps|seed)\b"), r"\1"),
 )
 """The engine's messages name the CLI's options; from Python they name the arguments."""
 
@@ -443,7 +443,7 @@ def run(
     bundled = _load(data)
     check_against_data(chosen.validated, bundled, chosen.source)
     for message in scenario_warnings(chosen.validated):
-        warnings.warn(message, UserWarning, stacklevel=3)
+        warnings.warn(_api_words(message), UserWarning, stacklevel=3)
     total = chosen.years
     done = [0]
 

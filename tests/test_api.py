@@ -399,3 +399,78 @@ def test_sweep_gives_the_table_of_sfbsim_sweep(tmp_path, base):
         workers=0,
     )
     assert len(lhs.points) == 2 and lhs.points["units_multiplier"].between(0.5, 2).all()
+
+
+def test_the_cli_and_the_api_resume_each_others_experiments(tmp_path):
+    """An experiment stored from Python is the one `sfbsim compare --out` stores: each
+    resumes the other's, and only the missing replications run."""
+    from sfbsim.cli.experiments import MAX_REPS as CLI_MAX_REPS
+    from sfbsim.experiments.compare import MAX_REPS
+
+    assert CLI_MAX_REPS == MAX_REPS
+    out = tmp_path / "shared"
+    sfbsim.compare(
+        "baseline", "weekends_open", years=1, reps=2, uncertainty="fixed", workers=0, out=out
+    )
+    cli(
+        "compare",
+        "baseline",
+        "weekends_open",
+        "--years",
+        "1",
+        "--reps",
+        "3",
+        "--uncertainty",
+        "fixed",
+        "--workers",
+        "0",
+        "--out",
+        out,
+        "--resume",
+        "--quiet",
+    )
+    progress = []
+    result = sfbsim.compare(
+        "baseline",
+        "weekends_open",
+        years=1,
+        reps=4,
+        uncertainty="fixed",
+        workers=0,
+        out=out,
+        resume=True,
+        progress=lambda done, total: progress.append((done, total)),
+    )
+    assert progress[-1] == (2, 2)  # the fourth pair only
+    assert result.reps == 4
+    assert csv_text(result.table) == (out / "comparison.csv").read_text(encoding="utf-8")
+    assert len(sfbsim.read_experiment(out).seeds) == 4
+
+
+def test_the_documented_code_parses_and_names_only_the_api():
+    """The Python in README and docs/scripting.md is valid and uses only names the API has."""
+    import ast
+    import re
+
+    repo = Path(__file__).resolve().parents[1]
+    methods = {
+        name
+        for kind in (sfbsim.Scenario, sfbsim.RunResult, sfbsim.ComparisonResult, sfbsim.SweepResult)
+        for name in dir(kind)
+    }
+    for page in ("README.md", "docs/scripting.md"):
+        text = (repo / page).read_text(encoding="utf-8")
+        blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+        assert blocks, page
+        for block in blocks:
+            if "->" in block:  # the reference: signatures, not code
+                names = set(re.findall(r"^sfbsim\.(\w+)\(", block, flags=re.M))
+                assert names <= set(sfbsim.__all__), names
+                called = set(re.findall(r"^\w+\.(\w+)\(", block, flags=re.M)) - names
+                assert called <= methods, called - methods
+                continue
+            tree = ast.parse(block)
+            for node in ast.walk(tree):
+                named = isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                if named and node.value.id == "sfbsim":
+                    assert node.attr in sfbsim.__all__, (page, node.attr)
