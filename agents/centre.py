@@ -138,7 +138,7 @@ class Centre(mesa.Agent):
         travel = self.model.travel_hours(family.municipality, self)
         breaks = self.calendar.breaks_between(start, end)
         family.unit = unit
-        family.book(option, self, start, end, family.dropout_day(start, end, breaks, travel))
+        family.book(option, self, start, end, family.dropout_day(start, end, breaks, travel, self))
 
     def book_home_assessment(self, family: Family, start: int, slot: int) -> None:
         """Book staff for a home-based assessment (no consent needed), ``slot`` from ``start``."""

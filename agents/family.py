@@ -165,6 +165,25 @@ class Family(mesa.Agent):
             )
         )
 
+    def consent_terms(
+        self, travel_hours: float, breaks_per_month: float, wait_days: float = 0.0
+    ) -> dict[str, float]:
+        """The consent log-odds split into its named terms (model.trail.CONSENT_TERMS), for the
+        decision trail: they add up to ``consent_log_odds``."""
+        p = self.model.parameters
+        sibling_left_out = self.sibling_over_6 and not self.model.levers.sibling_flexibility
+        return {
+            "intercept": p.consent_intercept,
+            "travel": p.consent_travel_per_hour * travel_hours,
+            "weekend_trips": p.consent_weekend_trip_per_hour
+            * breaks_per_month
+            * 2.0
+            * travel_hours,
+            "sibling": p.consent_sibling_over_6 * sibling_left_out,
+            "pressure": p.consent_pressure * self.severity,
+            "wait": p.consent_wait_per_30_days * wait_days / 30.0,
+        }
+
     def consent_draw(self) -> float:
         """The parents' willingness (one uniform from the *consent* stream, drawn at the
         proposal and kept): they agree to any stay whose consent probability exceeds it."""
@@ -175,9 +194,19 @@ class Family(mesa.Agent):
     def accepts_proposal(self, travel_hours: float, breaks_per_month: float, wait: float) -> bool:
         """The parents' answer when the service proposes a residential stay, before it applies
         to Bufetat: at the centre it expects (travel, closures), after the wait it expects."""
-        return self.consent_draw() < self.consent_probability(travel_hours, breaks_per_month, wait)
+        draw = self.consent_draw()
+        agreed = draw < self.consent_probability(travel_hours, breaks_per_month, wait)
+        trail = self.model.trail
+        if trail is not None:
+            terms = self.consent_terms(travel_hours, breaks_per_month, wait)
+            centre = self.municipality.expected_centre
+            trail.consent(
+                self, "proposal", "proposal", centre, travel_hours, None, breaks_per_month,
+                terms, draw, agreed,
+            )  # fmt: skip
+        return agreed
 
-    def accepts_stay_at(self, centre: Centre, start: int) -> bool:
+    def accepts_stay_at(self, centre: Centre, start: int, stage: str = "intake_offer") -> bool:
         """The parents' answer to the offer of a place at ``centre`` from ``start``. They agreed
         to the proposal, so with the same willingness (``consent_draw``) they refuse only what
         changed for the worse since: another centre farther away or with more closures, a later
@@ -185,7 +214,13 @@ class Family(mesa.Agent):
         travel = self.model.travel_hours(self.municipality, centre)
         wait = start - self.arrival_day
         breaks = centre.calendar.breaks_per_month(start, self.model.stay_window_days)
-        if self.consent_draw() < self.consent_probability(travel, breaks, wait):
+        draw = self.consent_draw()
+        agreed = draw < self.consent_probability(travel, breaks, wait)
+        trail = self.model.trail
+        if trail is not None:
+            terms = self.consent_terms(travel, breaks, wait)
+            trail.consent(self, "offer", stage, centre, travel, start, breaks, terms, draw, agreed)
+        if agreed:
             return True
         self.consent_refused = True
         self.model.recorder.consent_refusal(self)
@@ -212,11 +247,26 @@ class Family(mesa.Agent):
         (``dropout_probability``)."""
         return dropout_probability(self.model.parameters, breaks, travel_hours)
 
-    def dropout_day(self, start: int, end: int, breaks: int, travel_hours: float) -> int | None:
+    def dropout_day(
+        self, start: int, end: int, breaks: int, travel_hours: float, centre: Centre | None = None
+    ) -> int | None:
         """The day the family leaves a stay early, or None if it completes it."""
-        if self.draw("dropout") >= self.dropout_probability(breaks, travel_hours):
-            return None
-        return start + 1 + int(self.draw("dropout") * max(end - start - 1, 1))
+        draw = self.draw("dropout")
+        probability = self.dropout_probability(breaks, travel_hours)
+        day = None
+        if draw < probability:
+            day = start + 1 + int(self.draw("dropout") * max(end - start - 1, 1))
+        trail = self.model.trail
+        if trail is not None and centre is not None:
+            p = self.model.parameters
+            per_break = min(
+                1.0, p.dropout_per_break + p.dropout_per_break_travel_hour * travel_hours
+            )
+            trail.dropout(
+                self, centre, travel_hours, breaks, probability, draw, day, p.dropout_per_stay,
+                per_break,
+            )  # fmt: skip
+        return day
 
     # --- life cycle ---------------------------------------------------------------------------
     def book(

@@ -29,6 +29,8 @@ class Intake(mesa.Agent):
         super().__init__(model)
         self.region = region
         self.queue: list[tuple[Family, Option]] = []
+        self._decision = 0  # the trail's id of the allocation under way
+        self._tried = 0  # centres tried in it
         self._candidates: dict[tuple[int, Option, bool], list[Centre]] = {}
 
     def receive(self, family: Family, option: Option) -> None:
@@ -95,14 +97,27 @@ class Intake(mesa.Agent):
 
     def allocate(self, family: Family, option: Option) -> None:
         """Find a place for the family, or refuse."""
-        today = self.model.today
-        earliest = today + self.model.parameters.start_lead_days
-        latest = family.deadline_day - self.model.parameters.min_days_before_deadline
+        model = self.model
+        today = model.today
+        earliest = today + model.parameters.start_lead_days
+        latest = family.deadline_day - model.parameters.min_days_before_deadline
+        trail = model.trail
+        self._decision = trail.new_decision() if trail is not None else 0
+        self._tried = 0
         place = self.first_place_in_time(family, option, earliest, latest, beyond=False)
-        if place is None and family.draw("intake") < self.model.parameters.cross_region_share:
-            place = self.first_place_in_time(family, option, earliest, latest, beyond=True)
-        if place is None and self.model.levers.duty_to_assist:
+        if place is None:
+            draw = family.draw("intake")
+            share = model.parameters.cross_region_share
+            if trail is not None:
+                trail.intake_look_beyond(self._decision, family, option, share, draw)
+            if draw < share:
+                place = self.first_place_in_time(family, option, earliest, latest, beyond=True)
+        if place is None and model.levers.duty_to_assist:
             place = self.earliest_place(family, option, earliest)
+        if trail is not None:
+            centre, start = (place[0], place[1]) if place is not None else (None, None)
+            reason = "" if place is not None else ("capacity" if self._tried else "no_centre")
+            trail.intake_result(self._decision, family, option, centre, start, reason)
         if place is None:
             family.intake_refused = True
             self.model.recorder.intake_refusal(family)
@@ -118,8 +133,14 @@ class Intake(mesa.Agent):
         self, family: Family, option: Option, earliest: int, latest: int, beyond: bool
     ) -> tuple[Centre, int, int] | None:
         """The nearest centre whose earliest start is no later than ``latest``."""
+        trail = self.model.trail
         for centre in self.candidate_centres(family, option, beyond):
             found = self._earliest(centre, option, earliest)
+            if trail is not None:
+                self._tried += 1
+                stage = "other_regions" if beyond else "own_region"
+                start = found[0] if found is not None else None
+                trail.intake_centre(self._decision, family, option, stage, centre, start, latest)
             if found is not None and found[0] <= latest:
                 return centre, found[0], found[1]
         return None
@@ -132,8 +153,15 @@ class Intake(mesa.Agent):
         best: tuple[Centre, int, int] | None = None
         centres = self.candidate_centres(family, option, beyond=False)
         centres = centres or self.candidate_centres(family, option, beyond=True)
+        trail = self.model.trail
         for centre in centres:
             found = self._earliest(centre, option, earliest)
+            if trail is not None:
+                self._tried += 1
+                start = found[0] if found is not None else None
+                trail.intake_centre(
+                    self._decision, family, option, "duty_to_assist", centre, start, None
+                )
             if found is not None and (best is None or found[0] < best[1]):
                 best = (centre, found[0], found[1])
         return best

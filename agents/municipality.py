@@ -207,6 +207,75 @@ class Municipality(mesa.Agent):
             values.append(value + price * (fixed + per_sats * sats))
         return values
 
+    def utility_terms(self, family: Family, options: tuple[Option, ...]) -> list[dict[str, float]]:
+        """Each option's utility split into its named terms (model.trail.UTILITY_TERMS), for
+        the decision trail and ``sfbsim explain``: they add up to ``utilities`` (a test checks
+        it on every logged choice)."""
+        model = self.model
+        p = model.parameters
+        levers = model.levers
+        option_costs = model.prices.option_costs(model.current_year, levers)
+        severity = family.severity
+        sats = family.sats * high_risk_multiplier(severity, levers, p.high_risk_severity)
+        wait_weight = (
+            p.beta_wait_per_30_days + family.urgent * p.beta_urgent_wait_per_30_days
+        ) / 30
+        centre_pull = p.beta_familiarity * self.familiarity
+        if levers.guidance_allowed:
+            centre_pull += p.guidance_bonus
+        centre_travel = p.beta_travel_per_hour * self.nearest_centre_hours
+        home = self.home_centre_hours
+        home = home if home is not None else self.nearest_centre_hours
+        out = []
+        for option in options:
+            if option is RESIDENTIAL:
+                success = self.anticipated_acceptance(family) * self.anticipated_completion(family)
+                terms = {
+                    "base": p.asc_residential,
+                    "travel": centre_travel,
+                    "severity": p.beta_severity_residential * severity,
+                    "wait": wait_weight * self.expected_wait[RESIDENTIAL],
+                    "familiarity": centre_pull,
+                    "prospect": p.beta_anticipation * math.log(max(success, 1e-9)),
+                    "weekend_risk": p.beta_weekend_risk * self.expected_breaks_per_month * severity,
+                }
+            elif option is HOME_CENTRE:
+                terms = {
+                    "base": p.asc_home_centre,
+                    "travel": p.beta_home_travel_per_hour * home,
+                    "home_reach": p.beta_home_visits
+                    * home_visit_shortfall(home, p, model.costs.home_centre_hours),
+                    "severity": p.beta_severity_home_centre * severity,
+                    "wait": wait_weight * self.expected_wait[HOME_CENTRE],
+                    "familiarity": centre_pull,
+                }
+            elif option is OWN:
+                terms = {"base": p.asc_own, "own_capacity": p.beta_own_capacity * self.own_capacity}
+            elif option is EMERGENCY:
+                terms = {"base": p.asc_emergency, "severity": p.beta_severity_emergency * severity}
+            elif option is DIRECT_PURCHASE:
+                terms = {
+                    "base": p.asc_direct_purchase,
+                    "travel": centre_travel,
+                    "severity": p.beta_severity_residential * severity,
+                    "familiarity": centre_pull,
+                }
+            else:  # FOLLOW_UP: ordinary follow-up costs nothing extra
+                out.append(
+                    {"base": p.asc_follow_up, "severity": p.beta_severity_follow_up * severity}
+                )
+                continue
+            per_sats, fixed = option_costs[option]
+            terms["price"] = self.price_weight * (fixed + per_sats * sats)
+            out.append(terms)
+        return out
+
+    def why_unavailable(self, option: Option) -> str:
+        """Why an option is not open to this municipality (the trail's reason)."""
+        if option is HOME_CENTRE and not self.home_centre_reachable:
+            return "no centre's staff can reach this municipality for home-based work"
+        return ""
+
     def open_options(self, options: tuple[Option, ...]) -> tuple[Option, ...]:
         """The options that exist for this municipality (centre staff must reach it)."""
         if self.home_centre_reachable or HOME_CENTRE not in options:
@@ -221,16 +290,23 @@ class Municipality(mesa.Agent):
         by_option = dict(zip(available, weights, strict=True))
         return [by_option.get(o, 0.0) / total for o in options]
 
-    def choose(self, family: Family, options: tuple[Option, ...]) -> Option:
-        """Draw an option from the logit probabilities with the family's choice uniform."""
+    def choose(self, family: Family, options: tuple[Option, ...], stage: str = "first") -> Option:
+        """Draw an option from the logit probabilities with the family's choice uniform
+        (``stage``: where in the case's path the choice falls, for the decision trail)."""
         available = self.open_options(options)
         weights = _logit_weights(self.utilities(family, available))
-        remaining = family.draw("choice") * sum(weights)
+        draw = family.draw("choice")
+        remaining = draw * sum(weights)
+        chosen = available[-1]
         for option, weight in zip(available, weights, strict=True):
             remaining -= weight
             if remaining < 0:
-                return option
-        return available[-1]
+                chosen = option
+                break
+        trail = self.model.trail
+        if trail is not None:
+            trail.assessment_choice(self, family, options, available, weights, draw, chosen, stage)
+        return chosen
 
     # --- acting on the choice ---------------------------------------------------------------
     def handle_case(self, family: Family) -> None:
@@ -252,7 +328,7 @@ class Municipality(mesa.Agent):
         elif option is FOLLOW_UP:
             self.leave_to_follow_up(family)
         elif not self.buy_place_directly(family):
-            self.act_on(family, self.choose(family, (OWN, EMERGENCY)))
+            self.act_on(family, self.choose(family, (OWN, EMERGENCY), "after_no_direct_purchase"))
 
     def propose_stay(self, family: Family) -> None:
         """A residential stay is voluntary: propose it to the parents before applying to
@@ -272,7 +348,7 @@ class Municipality(mesa.Agent):
             return
         family.proposal_declined = True
         recorder.proposal_declined(family)
-        self.act_on(family, self.choose(family, AFTER_DECLINED_PROPOSAL))
+        self.act_on(family, self.choose(family, AFTER_DECLINED_PROPOSAL, "after_declined_proposal"))
 
     def refer(self, family: Family, option: Option) -> None:
         """Apply to Bufetat's intake (Oslo: its own intake) for a centre assessment."""
@@ -319,26 +395,46 @@ class Municipality(mesa.Agent):
             ),
             key=lambda c: (model.travel_hours(self, c), c.index),
         )
+        trail = model.trail
+        decision_id = trail.new_decision() if trail is not None else 0
         for centre in candidates:
             found = centre.earliest_residential_start(earliest)
+            if trail is not None:
+                start = found[0] if found is not None else None
+                trail.intake_centre(
+                    decision_id, family, DIRECT_PURCHASE, "direct_purchase", centre, start, latest
+                )
             if found is None or found[0] > latest:
                 continue
-            if not family.accepts_stay_at(centre, found[0]):
+            if trail is not None:
+                trail.intake_result(
+                    decision_id, family, DIRECT_PURCHASE, centre, found[0], "", "direct_purchase"
+                )
+            if not family.accepts_stay_at(centre, found[0], "direct_purchase"):
                 return False
             model.recorder.direct_purchase(family)
             centre.book_stay(family, found[0], found[1], DIRECT_PURCHASE)
             return True
+        if trail is not None:
+            reason = (
+                "no non-profit centre can start before the deadline"
+                if candidates
+                else ("no non-profit centre with residential units is open")
+            )
+            trail.intake_result(
+                decision_id, family, DIRECT_PURCHASE, None, None, reason, "direct_purchase"
+            )
         return False
 
     def after_intake_refusal(self, family: Family, option: Option) -> None:
         """Bufetat refused: learn the lesson and choose again."""
         self.learn_wait(option, self.model.parameters.refusal_wait_penalty_days)
         fallback = AFTER_RESIDENTIAL_REFUSAL if option is RESIDENTIAL else AFTER_HOME_REFUSAL
-        self.act_on(family, self.choose(family, fallback))
+        self.act_on(family, self.choose(family, fallback, "after_intake_refusal"))
 
     def after_consent_refusal(self, family: Family) -> None:
         """The parents refused the place offered: choose among the rest."""
-        self.act_on(family, self.choose(family, AFTER_CONSENT_REFUSAL))
+        self.act_on(family, self.choose(family, AFTER_CONSENT_REFUSAL, "after_offer_refused"))
 
     # --- learning ---------------------------------------------------------------------------
     def learn_wait(self, option: Option, wait_days: float) -> None:
@@ -383,7 +479,8 @@ class Municipality(mesa.Agent):
         p = self.model.parameters
         accuracy = self.assessment_accuracy(family.option)
         needs_placement = family.latent_need > p.placement_threshold
-        correct = family.draw("outcome") < accuracy
+        draw = family.draw("outcome")
+        correct = draw < accuracy
         place = needs_placement if correct else not needs_placement
         if not place:
             family.decision = Decision.HOME_WITH_SUPPORT
@@ -392,6 +489,8 @@ class Municipality(mesa.Agent):
         else:
             family.decision = Decision.FOSTER_HOME
         family.decision_correct = correct
+        if self.model.trail is not None:
+            self.model.trail.after_assessment(family, accuracy, draw, needs_placement, correct)
         if family.option in CENTRE_OPTIONS:
             self.remember_good_experience()
 

@@ -47,16 +47,19 @@ def simulate(
     progress: Callable[[int], None] | None = None,
     tables: tuple[str, ...] | None = None,
     details: bool = True,
+    trace: bool = False,
 ) -> tuple[SfbModel, dict[str, pd.DataFrame]]:
     """Build the model for a scenario, run every year, return the model and its tables
     (all of them, or only those named in ``tables``; ``details=False``: a calibration run,
-    only the yearly counts)."""
-    model = build_model(scenario, data, details)
+    only the yearly counts; ``trace``: with the ``decisions`` table, model/trail.py)."""
+    model = build_model(scenario, data, details, trace)
     model.run_years(progress=progress)
     return model, model.recorder.tables(tables)
 
 
-def build_model(scenario: Scenario, data: BundledData, details: bool = True) -> SfbModel:
+def build_model(
+    scenario: Scenario, data: BundledData, details: bool = True, trace: bool = False
+) -> SfbModel:
     """The model a scenario describes."""
     return SfbModel(
         parameters=scenario.parameters,
@@ -70,6 +73,7 @@ def build_model(scenario: Scenario, data: BundledData, details: bool = True) -> 
         data=data,
         rng=scenario.run.seed,
         details=details,
+        trace=trace,
     )
 
 
@@ -81,6 +85,7 @@ def run_to_folder(
     overwrite: bool = False,
     progress: Callable[[int], None] | None = None,
     notes: Callable[[str], None] | None = None,
+    trace: bool = True,
 ) -> RunResult:
     """Run and write the tables and manifest to ``out``.
 
@@ -106,7 +111,7 @@ def run_scenario(
     manifest, nothing written (``publish_result`` writes them)."""
     started = dt.datetime.now(dt.UTC)
     clock = time.perf_counter()
-    model, tables = simulate(scenario, data, progress)
+    model, tables = simulate(scenario, data, progress, trace=trace)
     tables.update(ledger_tables(tables, scenario, data, scenario.costs))
     manifest = build_manifest(scenario, data, scenario_text, started, time.perf_counter() - clock)
     manifest["tables"] = sorted(tables)
@@ -150,10 +155,15 @@ def publish_result(result: RunResult, out: Path, overwrite: bool = False) -> Pat
     return out
 
 
+PARQUET_ONLY = ("decisions",)
+"""Tables written as Parquet only (the decision trail: too many rows for a useful CSV)."""
+
+
 def write_tables(tables: dict[str, pd.DataFrame], folder: Path) -> None:
-    """Each table as CSV and Parquet."""
+    """Each table as CSV and Parquet (``PARQUET_ONLY``: Parquet)."""
     for name, table in tables.items():
-        csv_ready(table).to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
+        if name not in PARQUET_ONLY:
+            csv_ready(table).to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
         table.to_parquet(folder / f"{name}.parquet", index=False)
 
 

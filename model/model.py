@@ -37,6 +37,7 @@ from sfbsim.model.parameters import (
 from sfbsim.model.prices import Prices
 from sfbsim.model.reforms import LeverTimeline
 from sfbsim.model.streams import RandomStreams
+from sfbsim.model.trail import DecisionTrail
 
 INTAKE_REGIONS: tuple[str, ...] = ("nord", "midt", "vest", "sør", "øst", "oslo")
 """Bufetat's five intake regions, plus Oslo's own intake (Barne- og familieetaten)."""
@@ -59,6 +60,7 @@ class SfbModel(mesa.Model):
         data: BundledData | None = None,
         rng: int = 1,
         details: bool = True,
+        trace: bool = False,
     ) -> None:
         super().__init__(rng=rng)
         self.details = details
@@ -118,6 +120,8 @@ class SfbModel(mesa.Model):
         self.intakes = {region: Intake(self, region) for region in INTAKE_REGIONS}
         self._change_days = world.change_days(self)
         self.recorder = Recorder(self)
+        self.trail: DecisionTrail | None = DecisionTrail(self) if trace and details else None
+        """The decision trail (model/trail.py), or None when the run is not traced."""
 
     # --- look-ups used by the actors ----------------------------------------------------------
     def day_of(self, date: dt.date) -> int:

@@ -386,6 +386,8 @@ class Recorder:
             "daily": self.daily_table,
             "families": self.family_table,
         }
+        if self.model.trail is not None:
+            builders["decisions"] = self.model.trail.table
         return {name: build() for name, build in builders.items() if names is None or name in names}
 
     def _long_counts(self) -> pd.DataFrame:

@@ -1,7 +1,8 @@
 """The ``sfbsim`` command line: one Typer app, one module per group of commands.
 
 ``run`` (sfbsim.cli.run), ``compare``, ``sweep``, ``sensitivity``, ``results`` and ``report``
-(sfbsim.cli.experiments), ``calibrate`` (sfbsim.cli.calibrate) and ``app`` (sfbsim.cli.serve).
+(sfbsim.cli.experiments), ``calibrate`` (sfbsim.cli.calibrate), ``explain``
+(sfbsim.cli.explain) and ``app`` (sfbsim.cli.serve).
 Heavy modules (the model, pandas, the app) are imported inside the commands, so ``--help``
 answers at once.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import typer
 
-from sfbsim.cli import calibrate, experiments, run, serve
+from sfbsim.cli import calibrate, experiments, explain, run, serve
 
 app = typer.Typer(
     help="sfbsim: simulate municipal referrals to centres for parents and children "
@@ -32,6 +33,7 @@ app.command()(run.run)
 for _command in experiments.COMMANDS:
     app.command()(_command)
 app.command()(calibrate.calibrate)
+app.command()(explain.explain)
 app.command("app")(serve.app_command)
 
 

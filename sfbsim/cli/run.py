@@ -29,6 +29,13 @@ def run(
         bool, typer.Option(help="Replace an output folder that already holds results.")
     ] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bar or summary table.")] = False,
+    trace: Annotated[
+        bool,
+        typer.Option(
+            help="Write the decision trail (decisions.parquet: every decision and the terms "
+            "that made it; what `sfbsim explain` reads)."
+        ),
+    ] = True,
 ) -> None:
     """Run one scenario and write its tables (CSV and Parquet) and manifest.json to --out."""
     from rich.progress import (
@@ -70,6 +77,7 @@ def run(
                 overwrite=overwrite,
                 progress=lambda _year: bar.advance(task),
                 notes=note,
+                trace=trace,
             )
     if not quiet:
         print_summary(result.tables["year_region"])

@@ -1,0 +1,147 @@
+"""``sfbsim explain``: why a municipality did or did not use the centres (experiments.explain)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sfbsim.cli.common import DataOption, bad_input, console, fail, say
+from sfbsim.cli.common import cells as plain
+
+
+def explain(
+    run_dir: Annotated[
+        Path | None,
+        typer.Argument(help="A run folder (the --out of `sfbsim run`), or none with --scenario."),
+    ] = None,
+    municipality: Annotated[
+        str,
+        typer.Option(
+            "--municipality", "-m", help="Municipality number (e.g. 1875) or name (e.g. Hamarøy)."
+        ),
+    ] = "",
+    year: Annotated[int | None, typer.Option(help="Only this year.", min=1900, max=2200)] = None,
+    family: Annotated[
+        int | None, typer.Option(help="Only this family (family_id in families.csv).", min=0)
+    ] = None,
+    scenario: Annotated[
+        str | None,
+        typer.Option(
+            "--scenario",
+            "-s",
+            help="Without a run: a typical family's choice in this scenario (name or TOML file).",
+        ),
+    ] = None,
+    cases: Annotated[int, typer.Option(help="Case paths to print (0: none).", min=0)] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    data: DataOption = None,
+) -> None:
+    """Explain, from a run's decision trail, each case's path in a municipality and why it
+    did or did not use the centres; or, with --scenario, the choice a typical family there
+    meets and how much each driver would have to change for a centre to be the likeliest."""
+    if not municipality:
+        raise fail("give the municipality: --municipality 1875 (its number) or its name")
+    if (run_dir is None) == (scenario is None):
+        raise fail(
+            "give either a run folder (sfbsim explain results/baseline -m 1875) or --scenario "
+            "(sfbsim explain --scenario baseline -m 1875), not both or neither"
+        )
+    from sfbsim.experiments import explain as ex
+
+    with bad_input():
+        if run_dir is not None:
+            if data is not None:
+                raise fail("--data is for --scenario; a run folder records its own data")
+            result = ex.explain_run(run_dir, municipality, year, family)
+        else:
+            from sfbsim.experiments.scenario_files import load_scenario, resolve_scenario
+            from sfbsim.model.data_loading import load_data
+
+            bundled = load_data(data)
+            chosen = load_scenario(resolve_scenario(scenario), bundled)
+            result = ex.explain_scenario(chosen, bundled, municipality, year)
+    if as_json:
+        typer.echo(result.to_json())
+        return
+    if isinstance(result, ex.ScenarioExplanation):
+        print_scenario(result)
+    else:
+        print_run(result, cases if family is None else 10**6)
+
+
+def print_run(result, cases: int) -> None:
+    """A municipality's summary, its terms against a stay, and its cases' paths."""
+    from rich.table import Table
+
+    for line in result.summary:
+        say(line)
+    table = Table(title="Each term's pull on a residential stay against the option chosen")
+    for name in ("term", "here", "national", "meaning"):
+        table.add_column(name, justify="left" if name in ("term", "meaning") else "right")
+    for gap in result.gaps:
+        table.add_row(*plain(gap.term, f"{gap.here:+.2f}", f"{gap.national:+.2f}", gap.meaning))
+    console.print(table)
+    say(
+        "Utility units, averaged over first choices that were not a centre; negative: the term "
+        "pulled against a residential stay. 'national': the same over every municipality."
+    )
+    for story in result.cases[:cases]:
+        say(("\n" + f"family {story.family_id}", "bold"), f" (arrived {story.arrival_date}): ")
+        for step in story.steps:
+            say("  " + step)
+        if story.outcome:
+            say(f"  → {story.outcome}")
+    if len(result.cases) > cases:
+        say(f"\n{len(result.cases) - cases} more cases: --cases N to print them, or --json")
+
+
+def print_scenario(result) -> None:
+    """A typical family's options (columns) by term (rows), their probabilities, and the
+    changes needed."""
+    from rich.table import Table
+
+    say(result.summary[0])
+    table = Table(title="First choice: utility by term and option, and the probabilities")
+    table.add_column("term")
+    for option in result.options:
+        table.add_column(option["option"], justify="right")
+    terms = [t for t in TERMS_SHOWN if any(t in o.get("terms", {}) for o in result.options)]
+    for term in terms:
+        table.add_row(
+            *plain(
+                term,
+                *(
+                    f"{o['terms'][term]:+.2f}" if o["available"] and term in o["terms"] else ""
+                    for o in result.options
+                ),
+            )
+        )
+    table.add_row(
+        *plain(
+            "utility",
+            *(f"{o['utility']:+.2f}" if o["available"] else "n/a" for o in result.options),
+        )
+    )
+    table.add_row(*plain("probability", *(f"{o['probability']:.0%}" for o in result.options)))
+    console.print(table)
+    for option in result.options:
+        if not option["available"]:
+            say(f"{option['option']}: not available ({option['reason']})")
+    for line in result.summary[1:]:
+        say(line)
+
+
+TERMS_SHOWN = (
+    "base",
+    "severity",
+    "travel",
+    "home_reach",
+    "own_capacity",
+    "wait",
+    "familiarity",
+    "prospect",
+    "weekend_risk",
+    "price",
+)
