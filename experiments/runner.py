@@ -96,7 +96,7 @@ def run_to_folder(
     restored first, and ``notes`` is told.
     """
     out = prepare_run_folder(out, overwrite, notes)
-    result = run_scenario(scenario, data, scenario_text, progress)
+    result = run_scenario(scenario, data, scenario_text, progress, trace)
     publish_result(result, out, overwrite)
     return result
 
@@ -106,9 +106,11 @@ def run_scenario(
     data: BundledData,
     scenario_text: str = "",
     progress: Callable[[int], None] | None = None,
+    trace: bool = True,
 ) -> RunResult:
-    """Run a scenario in memory: every table of ``sfbsim run`` (the ledger's included) and its
-    manifest, nothing written (``publish_result`` writes them)."""
+    """Run a scenario in memory: every table of ``sfbsim run`` (the ledger's included; with
+    ``trace`` the decision trail, ``decisions``) and its manifest, nothing written
+    (``publish_result`` writes them)."""
     started = dt.datetime.now(dt.UTC)
     clock = time.perf_counter()
     model, tables = simulate(scenario, data, progress, trace=trace)

@@ -396,7 +396,8 @@ class RunResult:
     tables: dict[str, pd.DataFrame]
     """``yearly``, ``year_region``, ``year_size_class``, ``municipality_yearly``,
     ``centre_yearly``, ``daily``, ``families``, ``ledger_families``, ``ledger_yearly``,
-    ``ledger_totals`` (docs/outputs.md defines every column)."""
+    ``ledger_totals`` (docs/outputs.md defines every column), and with ``trace`` the decision
+    trail ``decisions`` (model/trail.py; saved as Parquet only)."""
     manifest: dict[str, Any]
     """What manifest.json holds: scenario text, every parameter, lever and cost, seed,
     package versions, git commit, data file hashes, start and end time."""
@@ -430,12 +431,16 @@ def run(
     years: int | None = None,
     seed: int | None = None,
     data: PathLike | None = None,
+    trace: bool = True,
     progress: Progress | None = None,
 ) -> RunResult:
     """Run one scenario (a :class:`Scenario`, a shipped name or a TOML file) and return its
     tables and manifest, nothing written (``.save(folder)`` writes them). ``years`` and
     ``seed`` override the scenario's; ``data`` is a folder of your own tables of the bundled
-    shape. The same scenario and seed give the same tables as ``sfbsim run``."""
+    shape; ``trace`` keeps the decision trail (the ``decisions`` table: every decision with
+    the terms, probabilities and draws that made it, what ``sfbsim explain`` reads), as
+    ``sfbsim run`` does by default. The same scenario and seed give the same tables as
+    ``sfbsim run``."""
     from sfbsim.experiments.runner import run_scenario
     from sfbsim.experiments.scenario_files import check_against_data, scenario_warnings
 
@@ -452,7 +457,7 @@ def run(
         if progress is not None:
             progress(done[0], total)
 
-    result = run_scenario(chosen.validated, bundled, chosen.text, year_done)
+    result = run_scenario(chosen.validated, bundled, chosen.text, year_done, trace)
     return RunResult(result.tables, result.manifest, chosen, result.model)
 
 
