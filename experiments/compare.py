@@ -57,6 +57,8 @@ effect over the posterior of the parameters (parameter uncertainty), ``sd_parame
 ``sd_noise`` the two parts of the spread, ``same_sign_share`` the share of posterior draws whose
 effect has the sign of the mean, and ``robust`` whether that share is at least 90 %."""
 SCOPES = ("national", "region", "size_class")
+MAX_REPS = 10_000
+"""Most replications an experiment may ask for."""
 
 
 @dataclass
@@ -183,13 +185,7 @@ class Experiment:
 
     def draw_of(self, seed: int) -> int | None:
         """The posterior draw a replication runs with (None: the files' values)."""
-        from sfbsim.experiments.uncertainty import draw_index
-
-        if self.n_draws == 0:
-            return None
-        if self.uncertainty == "fixed":
-            return 0
-        return draw_index(seed - self.base_seed, self.n_draws)
+        return replication_draw(seed, self.base_seed, self.uncertainty, self.n_draws)
 
     def draw_json(self, seed: int) -> str:
         """The parameter values of a replication's draw (JSON), or "" for the files' values."""
@@ -204,6 +200,38 @@ class Experiment:
 
     def close(self) -> None:
         self.store.close()
+
+
+def replication_draw(seed: int, base_seed: int, uncertainty: str, n_draws: int) -> int | None:
+    """The row of the selected draws (:func:`select_draws`) that the replication of ``seed``
+    runs with: over the posterior ``r // 2`` for replication ``r = seed - base_seed``; fixed
+    with a named draw the one row (0); None without draws (the parameter files' values)."""
+    from sfbsim.experiments.uncertainty import draw_index
+
+    if n_draws == 0:
+        return None
+    if uncertainty == "fixed":
+        return 0
+    return draw_index(seed - base_seed, n_draws)
+
+
+def select_draws(uncertainty: str, draw: int | None = None) -> pd.DataFrame | None:
+    """The posterior draws replications run over: all of them (``posterior``), the one named
+    ``draw`` (``fixed`` with a draw), or None (``fixed``: the parameter files' values).
+
+    Raises ExperimentError for an unknown mode, a missing posterior or a draw out of range."""
+    from sfbsim.experiments.uncertainty import MODES, load_posterior
+
+    if uncertainty not in MODES:
+        raise ExperimentError(f"--uncertainty {uncertainty!r}: allowed: {', '.join(MODES)}")
+    if uncertainty != "posterior" and draw is None:
+        return None
+    draws = load_posterior()
+    if draw is not None:
+        if not 0 <= draw < len(draws):
+            raise ExperimentError(f"--draw {draw}: the posterior has draws 0-{len(draws) - 1}")
+        draws = draws.iloc[[draw]].reset_index(drop=True)
+    return draws
 
 
 def open_experiment(
@@ -235,17 +263,9 @@ def open_experiment(
     if anything that shapes the results (a scenario, the years, the seeds, the data) differs
     from the stored experiment.
     """
-    from sfbsim.experiments.uncertainty import MODES, load_posterior, posterior_id
+    from sfbsim.experiments.uncertainty import posterior_id
 
-    if uncertainty not in MODES:
-        raise ExperimentError(f"--uncertainty {uncertainty!r}: allowed: {', '.join(MODES)}")
-    draws = None
-    if uncertainty == "posterior" or draw is not None:
-        draws = load_posterior()
-        if draw is not None:
-            if not 0 <= draw < len(draws):
-                raise ExperimentError(f"--draw {draw}: the posterior has draws 0-{len(draws) - 1}")
-            draws = draws.iloc[[draw]].reset_index(drop=True)
+    draws = select_draws(uncertainty, draw)
     unique_names(arms)
     spec = {
         "kind": kind,
@@ -569,10 +589,12 @@ def replicate_in_memory(
     data_dir: str | None = None,
     on_done: Callable[[Result], None] | None = None,
     draw_json: Callable[[int], str] | None = None,
+    groups: bool = False,
 ) -> pd.DataFrame:
     """Run every arm on every seed on the replication engine and return the national outcome
     rows (param_hash, seed, scope, grp, year, outcome, value), kept in memory (the app's
-    Compare page; the CLI stores them in results.duckdb instead). ``draw_json(seed)`` gives a
+    Compare page and the scripting API; the CLI stores them in results.duckdb instead), with
+    ``groups`` also the rows per region and size class. ``draw_json(seed)`` gives a
     replication's posterior draw (Experiment.draw_json)."""
     tasks: list[Task] = []
     for seed in seeds:
@@ -588,7 +610,7 @@ def replicate_in_memory(
                     seed,
                     arm.scenario_json,
                     data_dir,
-                    False,
+                    groups,
                     False,
                     draw_json=draw,
                     keep=arm.keep,
@@ -626,6 +648,12 @@ def pathways_table(experiment: Experiment, reps: int) -> pd.DataFrame:
 def comparison_table(experiment: Experiment, reps: int, by: tuple[str, ...] = ()) -> pd.DataFrame:
     """The comparison.csv table: one row per reform × outcome (× region / size class)."""
     table = paired_table(experiment, experiment.seeds(reps), scopes=("national", *by))
+    return comparison_columns(table, by)
+
+
+def comparison_columns(table: pd.DataFrame, by: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A paired table (:func:`paired_summary`) with comparison.csv's columns: ``scope`` and
+    ``group`` after ``outcome`` when broken down ``by`` region or size class."""
     if not by:
         return table[TABLE_COLUMNS]
     return table[[*TABLE_COLUMNS[:2], "scope", "group", *TABLE_COLUMNS[2:]]]

@@ -51,7 +51,11 @@ def load_experiment(folder: Path) -> tuple[Experiment, list[int]]:
     scenarios = store.scenarios(info["experiment_id"]).set_index("name")
     spec = info["spec"]
     arms = []
-    for name, param_hash in spec["arms"].items():
+    recorded = store.scenario_order(info["experiment_id"])
+    names = [n for n in recorded if n in spec["arms"]]
+    names += [n for n in spec["arms"] if n not in names]
+    for name in names:
+        param_hash = spec["arms"][name]
         row = scenarios.loc[name]
         arm = Arm(
             name,

@@ -95,25 +95,56 @@ def run_to_folder(
     leaves half a folder or destroys an earlier result; what killed runs left is cleaned up or
     restored first, and ``notes`` is told.
     """
-    out = check_run_folder(Path(out), overwrite)
-    for message in recover_stale(out):
-        if notes is not None:
-            notes(message)
+    out = prepare_run_folder(out, overwrite, notes)
+    result = run_scenario(scenario, data, scenario_text, progress, trace)
+    publish_result(result, out, overwrite)
+    return result
+
+
+def run_scenario(
+    scenario: Scenario,
+    data: BundledData,
+    scenario_text: str = "",
+    progress: Callable[[int], None] | None = None,
+    trace: bool = True,
+) -> RunResult:
+    """Run a scenario in memory: every table of ``sfbsim run`` (the ledger's included; with
+    ``trace`` the decision trail, ``decisions``) and its manifest, nothing written
+    (``publish_result`` writes them)."""
     started = dt.datetime.now(dt.UTC)
     clock = time.perf_counter()
     model, tables = simulate(scenario, data, progress, trace=trace)
     tables.update(ledger_tables(tables, scenario, data, scenario.costs))
     manifest = build_manifest(scenario, data, scenario_text, started, time.perf_counter() - clock)
     manifest["tables"] = sorted(tables)
+    return RunResult(tables=tables, manifest=manifest, model=model)
+
+
+def prepare_run_folder(
+    out: Path, overwrite: bool = False, notes: Callable[[str], None] | None = None
+) -> Path:
+    """Check that a run's result may be written to ``out`` (``check_run_folder``) and clean up
+    or restore what killed runs left beside it (``notes`` is told); the resolved folder."""
+    out = check_run_folder(Path(out), overwrite)
+    for message in recover_stale(out):
+        if notes is not None:
+            notes(message)
+    return out
+
+
+def publish_result(result: RunResult, out: Path, overwrite: bool = False) -> Path:
+    """Write a run's tables and manifest beside ``out`` and move them into place by renames
+    (``publish_folder``); ``out`` is checked again first (``check_run_folder``)."""
+    out = check_run_folder(Path(out), overwrite)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = staging_folder(out)
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir()
     try:
-        write_tables(tables, staging)
+        write_tables(result.tables, staging)
         (staging / MANIFEST).write_text(
-            json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+            json.dumps(result.manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
         if out.exists() and any(out.iterdir()):
             check_run_folder(out, overwrite)  # still an sfbsim result after the run
@@ -123,7 +154,7 @@ def run_to_folder(
     finally:
         if staging.exists():
             shutil.rmtree(staging)
-    return RunResult(tables=tables, manifest=manifest, model=model)
+    return out
 
 
 PARQUET_ONLY = ("decisions",)

@@ -282,6 +282,14 @@ class Store:
             [experiment_id],
         ).df()
 
+    def scenario_order(self, experiment_id: str) -> list[str]:
+        """The names of an experiment's scenarios in the order they were recorded (the
+        baseline, then the reforms or points as given; the spec's JSON keeps no order)."""
+        rows = self.con.execute(
+            "SELECT name FROM scenarios WHERE experiment_id = ? ORDER BY rowid", [experiment_id]
+        ).fetchall()
+        return [row[0] for row in rows]
+
     # --- replications -----------------------------------------------------------------------
     def done(self, experiment_id: str) -> set[tuple[str, int]]:
         """``(param_hash, seed)`` of every stored replication."""
