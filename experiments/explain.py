@@ -41,8 +41,11 @@ def _municipality_row(municipalities: pd.DataFrame, key: str) -> pd.Series:
     """The municipality named by number (``1875``) or name (case-insensitive)."""
     numbers = municipalities["kommunenummer"].astype(str)
     found = municipalities[numbers == str(key).strip().zfill(4)]
-    if found.empty:
-        found = municipalities[municipalities["name"].str.lower() == str(key).strip().lower()]
+    if found.empty:  # a whole name, or one of the names of a bilingual one ("Hábmer - Hamarøy")
+        wanted = str(key).strip().lower()
+        names = municipalities["name"].str.lower()
+        parts = names.str.split(" - ")
+        found = municipalities[(names == wanted) | parts.apply(lambda p: wanted in p)]
     if found.empty:
         raise ExperimentError(
             f"--municipality {key!r}: no such municipality in the data; give its four-digit "
@@ -114,7 +117,7 @@ def read_trail(run_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     decisions = run_dir / "decisions.parquet"
     if not decisions.is_file():
         raise ExperimentError(
-            f"{run_dir} has no decision trail (decisions.parquet): it was run with --no-trace "
+            f"{run_dir} has no decision trail (decisions.parquet): it was run without --trace "
             "or by an older sfbsim; rerun it with `sfbsim run ... --trace`"
         )
     try:
@@ -297,8 +300,8 @@ def _summary(
         else:
             g = by_term[name]
             reasons.append(
-                f"{name} — {g.meaning} ({g.here:+.2f} utility against a stay, "
-                f"{g.national:+.2f} on average nationally)"
+                f"{name} — {g.meaning} ({g.here:+.2f} utility here, {g.national:+.2f} on "
+                f"average nationally: {g.national - g.here:.2f} less for a stay than elsewhere)"
             )
     if reasons:
         lines.append(

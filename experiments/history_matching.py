@@ -214,8 +214,10 @@ def design_matrix(
     )
     means = np.array([np.nanmean(logs[rows], axis=0) for rows in order.values()])
     pairs = [logs[rows] for rows in order.values() if len(rows) > 1]
-    if pairs:
-        within = np.nanmean([np.nanvar(p, axis=0, ddof=1) for p in pairs], axis=0)
+    if pairs:  # a target that is zero in a run has no log: fewer (or no) pairs count for it
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            within = np.nanmean([np.nanvar(p, axis=0, ddof=1) for p in pairs], axis=0)
     else:
         within = np.full(logs.shape[1], np.nan)
     return unit, means, within

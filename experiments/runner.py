@@ -85,7 +85,7 @@ def run_to_folder(
     overwrite: bool = False,
     progress: Callable[[int], None] | None = None,
     notes: Callable[[str], None] | None = None,
-    trace: bool = True,
+    trace: bool = False,
 ) -> RunResult:
     """Run and write the tables and manifest to ``out``.
 
@@ -106,7 +106,7 @@ def run_scenario(
     data: BundledData,
     scenario_text: str = "",
     progress: Callable[[int], None] | None = None,
-    trace: bool = True,
+    trace: bool = False,
 ) -> RunResult:
     """Run a scenario in memory: every table of ``sfbsim run`` (the ledger's included; with
     ``trace`` the decision trail, ``decisions``) and its manifest, nothing written

@@ -2,9 +2,10 @@
 that decided it (issue 17; OpenFisca's trace is the model).
 
 Every decision rule of the actors tells the trail what it weighed and what it drew, when the
-model traces (``SfbModel(trace=True)``; ``sfbsim run`` does, a calibration run never does).
+model traces (``SfbModel(trace=True)``; ``sfbsim run --trace``, ``sfbsim compare --pathways``; a
+calibration run never does).
 The trail only listens: it draws nothing and changes nothing, so a run gives the same results
-traced or not, and the same seed gives the same trail. docs/ODD.md §7.9 describes the table;
+traced or not, and the same seed gives the same trail. docs/ODD.md §7.10 describes the table;
 docs/outputs.md defines its columns.
 
 Decisions (``decision`` column) and who makes them (``actor``):

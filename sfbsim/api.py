@@ -431,7 +431,7 @@ def run(
     years: int | None = None,
     seed: int | None = None,
     data: PathLike | None = None,
-    trace: bool = True,
+    trace: bool = False,
     progress: Progress | None = None,
 ) -> RunResult:
     """Run one scenario (a :class:`Scenario`, a shipped name or a TOML file) and return its

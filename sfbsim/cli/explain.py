@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -77,6 +78,14 @@ def print_run(result, cases: int) -> None:
 
     for line in result.summary:
         say(line)
+    if not any(math.isfinite(gap.here) for gap in result.gaps):
+        if result.cases:  # with no case at all, the summary has said so
+            say(
+                "No first choice here went elsewhere than a centre, so there is no pull against "
+                "a stay to set beside the national one; `sfbsim explain --scenario baseline -m "
+                "...` shows the choice a typical family here would meet."
+            )
+        return
     table = Table(title="Each term's pull on a residential stay against the option chosen")
     for name in ("term", "here", "national", "meaning"):
         table.add_column(name, justify="left" if name in ("term", "meaning") else "right")
