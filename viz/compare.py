@@ -404,8 +404,9 @@ def accept_upload(filename: str, size: int, read) -> None:
     uploaded_scenarios.set({**uploaded_scenarios.value, label: scenario})
     reform_choice.set(label)
     upload_message.set(
-        f"Loaded '{scenario.name}' ({scenario.run.years} years from {scenario.run.start_year}):"
-        f" it is now the reform; choose '{label}' as the baseline or the reform above."
+        f"Loaded '{scenario.name}' (starts in {scenario.run.start_year}; the comparison runs "
+        f"the years set here): it is now the reform; choose '{label}' as the baseline or the "
+        "reform above."
     )
 
 
@@ -477,7 +478,7 @@ def CompareControls():
             solara.Text(f"Replications: {replications.value} paired seeds")
             solara.SliderInt("", value=replications, min=2, max=20, thumb_label=False)
         with solara.Column(gap="0px", classes=["sfb-lever", "sfb-lever-years"]):
-            solara.Text(f"Run length: {years.value} years")
+            solara.Text(f"Run length: {years.value} year{'' if years.value == 1 else 's'}")
             solara.SliderInt("", value=years, min=1, max=10, thumb_label=False)
         solara.InputText("First seed", value=first_seed)
         solara.ToggleButtonsSingle(
@@ -525,7 +526,8 @@ def CompareResults(comparison: Comparison):
                 f"<b>{html.escape(comparison.reform)}</b> compared with "
                 f"<b>{html.escape(comparison.baseline)}</b>: {len(comparison.seeds)} paired "
                 f"replications (seeds {comparison.seeds[0]}–{comparison.seeds[-1]}), "
-                f"{comparison.years} years each. Differences are reform minus baseline. "
+                f"{comparison.years} year{'' if comparison.years == 1 else 's'} each. "
+                "Differences are reform minus baseline. "
                 + html.escape(interval_caption(comparison))
             ),
         )

@@ -337,6 +337,7 @@ def lever_inputs() -> dict[str, dict[str, Any]]:
             "step": 1,
             "format": "{:d}",
             "unit": "years",
+            "unit_one": "year",
         },
     }
 
@@ -344,7 +345,8 @@ def lever_inputs() -> dict[str, dict[str, Any]]:
 def lever_label(spec: dict[str, Any], value: Any) -> str:
     """A slider's label with its value and unit, e.g. 'Co-payment: ×0.5 the Ministry's rates'."""
     number = int(value) if spec["type"] == "SliderInt" else float(value)
-    return f"{spec['label']}: {spec['format'].format(number)} {spec['unit']}"
+    unit = spec.get("unit_one", spec["unit"]) if number == 1 else spec["unit"]
+    return f"{spec['label']}: {spec['format'].format(number)} {unit}"
 
 
 # --- figures (plain functions: testable without a browser) ---------------------------------
