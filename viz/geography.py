@@ -31,8 +31,10 @@ LAT0 = 65.0
 """Latitude whose cosine scales longitude on the map (and for the cells)."""
 X_SCALE = math.cos(math.radians(LAT0))
 ISLAND_RADIUS_KM = 6.0
-"""ASSUMPTION: a municipality whose cell holds no land of the simplified outline (a small island
-the outline drops) is drawn as a disc of this radius around its travel point, within its cell."""
+"""ASSUMPTION: a municipality whose cell holds less land of the simplified outline than radius²
+(a third of a disc of this radius: a small island the outline drops) also gets that disc around
+its travel point, within its cell (with the shipped points: Kvitsøy, Utsira, Giske, Træna, Røst,
+Værøy, Færder, Fedje)."""
 CELLS_CAPTION = (
     "Areas: cells around each municipality's travel point (the land nearer to it than to any "
     "other), clipped to Norway's outline (Natural Earth) — not municipal boundaries"
@@ -57,7 +59,7 @@ def _from_map(geometry):
 
 def cells(lon: tuple[float, ...], lat: tuple[float, ...]) -> list[Polygon | MultiPolygon]:
     """One area per point (in the points' order), lon/lat: its Voronoi cell clipped to the
-    outline, or a small disc around the point if the cell holds no land of the outline."""
+    outline, with a small disc around the point if the cell holds (almost) no land of it."""
     return list(_cells(tuple(map(float, lon)), tuple(map(float, lat))))
 
 
