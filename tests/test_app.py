@@ -9,6 +9,7 @@ import ipyvuetify as v
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 import solara
 from matplotlib.figure import Figure
 
@@ -475,3 +476,64 @@ def test_an_uploaded_file_runs_in_compare_as_baseline_or_reform():
     assert table["admissions"] == pytest.approx(-back["admissions"])
     with pytest.raises(LeverError, match="not uploaded in this session"):
         compare("baseline", "uploaded: other.toml", 2, 1, "3", uploaded=uploaded)
+
+
+def test_derive_outline_keeps_the_mainland_of_a_topology(tmp_path):
+    """tools/derive_outline.py on a tiny world-atlas-like topology: Norway's polygons inside the
+    mainland box are kept (delta-encoded, quantized arcs decoded; rings joined from several arcs,
+    some reversed), Svalbard and islands under MIN_AREA dropped, other countries ignored, and a
+    second run writes the same bytes."""
+    from tools import derive_outline
+
+    def square(x, y, size):  # one closed ring as a delta-encoded arc, in 0.01-degree steps
+        return [[x, y], [size, 0], [0, size], [-size, 0], [0, -size]]
+
+    topology = {
+        "type": "Topology",
+        "transform": {"scale": [0.01, 0.01], "translate": [0, 0]},
+        "arcs": [
+            [[1000, 6000], [500, 0], [0, 500]],  # mainland, lon 10-15, lat 60-65: south, east
+            square(1500, 7800, 300),  # Svalbard: lat 78-81, outside the box
+            square(2500, 6800, 3),  # 0.03 x 0.03 degrees: under MIN_AREA
+            square(2000, 6900, 5),  # 0.05 x 0.05 degrees: just over MIN_AREA
+            square(1200, 6200, 100),  # a lake in the mainland, used reversed as its hole
+            [[1000, 6000], [0, 500], [500, 0]],  # mainland's west and north, used reversed
+        ],
+        "objects": {
+            "countries": {
+                "type": "GeometryCollection",
+                "geometries": [
+                    {"type": "Polygon", "id": "752", "arcs": [[2]]},  # Sweden: ignored
+                    {
+                        "type": "MultiPolygon",
+                        "id": "578",
+                        "arcs": [[[0, ~5], [~4]], [[1]], [[2]], [[3]]],
+                    },
+                ],
+            }
+        },
+    }
+    assert 0.03**2 < derive_outline.MIN_AREA < 0.05**2
+    source = tmp_path / "countries.json"
+    source.write_text(json.dumps(topology), encoding="utf-8")
+    out = tmp_path / "outline.geojson"
+    derive_outline.main([str(source), "--out", str(out)])
+    first = out.read_bytes()
+    collection = json.loads(first)
+    (feature,) = collection["features"]
+    assert "Natural Earth" in feature["properties"]["source"]
+    assert feature["geometry"]["type"] == "MultiPolygon"
+    mainland, island = feature["geometry"]["coordinates"]  # largest first
+
+    def bounds(ring):
+        xs, ys = [x for x, _ in ring], [y for _, y in ring]
+        return min(xs), max(xs), min(ys), max(ys)
+
+    exterior, hole = mainland
+    assert bounds(exterior) == (10.0, 15.0, 60.0, 65.0)
+    assert bounds(hole) == (12.0, 13.0, 62.0, 63.0)
+    assert shapely.Polygon(exterior, [hole]).area == pytest.approx(25 - 1)
+    (island_ring,) = island
+    assert bounds(island_ring) == (20.0, 20.05, 69.0, 69.05)
+    derive_outline.main([str(source), "--out", str(out)])
+    assert out.read_bytes() == first  # deterministic
