@@ -3,17 +3,29 @@ rendered with solara.render (the browser tests are in test_app_browser.py)."""
 
 from __future__ import annotations
 
+import json
+
 import ipyvuetify as v
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 import solara
 from matplotlib.figure import Figure
 
 from sfbsim.cli import app as cli_app
 from sfbsim.experiments.compare import Arm, paired_summary, t_interval
-from sfbsim.viz import server
-from sfbsim.viz.compare import CompareResults, Comparison, compare, table_html
+from sfbsim.experiments.scenario_files import load_scenario
+from sfbsim.viz import compare as compare_page
+from sfbsim.viz import geography, server
+from sfbsim.viz.compare import (
+    CompareControls,
+    CompareResults,
+    Comparison,
+    accept_upload,
+    compare,
+    table_html,
+)
 from sfbsim.viz.explore import (
     ExplorePage,
     ExploreRun,
@@ -21,14 +33,18 @@ from sfbsim.viz.explore import (
     charts_figure,
     explore_run,
     lever_inputs,
+    lever_label,
     map_figure,
     region_table_html,
 )
 from sfbsim.viz.levers import (
     CURRENT_LEVERS,
     LeverError,
+    bundled_data,
     lever_scenario,
+    levers_toml,
     municipality_choices,
+    uploaded_scenario,
 )
 
 
@@ -299,3 +315,225 @@ def test_app_module_has_two_pages():
 
     assert [r.label for r in sfbsim.viz.app.routes] == ["Explore", "Compare"]
     assert [r.path for r in sfbsim.viz.app.routes] == ["/", "compare"]
+
+
+# --- the side panel's labels, the map's areas -----------------------------------------------
+def test_every_slider_label_shows_its_value_and_unit():
+    specs = {k: s for k, s in lever_inputs().items() if s["type"].startswith("Slider")}
+    assert set(specs) == {"copay_multiplier", "units_multiplier", "information_campaign", "years"}
+    assert lever_label(specs["copay_multiplier"], 0.5) == "Co-payment: ×0.5 the Ministry's rates"
+    units = lever_label(specs["units_multiplier"], 1.5)
+    assert units == "Residential units per centre: ×1.5 today's"
+    assert (
+        lever_label(specs["information_campaign"], 0.35)
+        == "Information campaign: 35% of the familiarity gap closed"
+    )
+    assert lever_label(specs["years"], 1) == "Run length: 1 year"
+    assert lever_label(specs["years"], 4) == "Run length: 4 years"
+
+
+def test_outline_is_natural_earth_and_small():
+    data = json.loads(geography.OUTLINE_FILE.read_text(encoding="utf-8"))
+    properties = data["features"][0]["properties"]
+    assert "Natural Earth" in properties["source"] and "public domain" in properties["licence"]
+    assert geography.OUTLINE_FILE.stat().st_size < 150_000
+    outline = geography.outline()
+    assert outline.is_valid
+    west, south, east, north = outline.bounds
+    assert 4 < west < 5.5 and 57.5 < south < 58.5 and 30.5 < east < 31.5 and 70.5 < north < 71.5
+
+
+def test_one_area_per_municipality_that_tile_the_outline():
+    import shapely
+    from shapely.geometry import Point
+
+    municipalities = bundled_data().municipalities
+    areas = geography.cells(tuple(municipalities["lon"]), tuple(municipalities["lat"]))
+    assert len(areas) == len(municipalities) == 357
+    assert all(not a.is_empty and a.area > 0 for a in areas)
+    # the cells do not overlap, and together cover the outline (plus a few small islands)
+    union = shapely.union_all(areas)
+    assert sum(a.area for a in areas) == pytest.approx(union.area, rel=1e-6)
+    assert union.area == pytest.approx(geography.outline().area, rel=0.01)
+    # each municipality's area lies at or next to its travel point (within 30 km)
+    for row, area in zip(municipalities.itertuples(), areas, strict=True):
+        point = Point(row.lon, row.lat)
+        assert area.distance(point) < 30 / 111, row.name
+
+
+def test_map_draws_areas_not_dots(stepped):
+    from matplotlib.collections import PathCollection
+
+    figure = map_figure(stepped)
+    ax = figure.axes[0]
+    (areas,) = [c for c in ax.collections if c.get_gid() == "sfb-municipality-areas"]
+    assert isinstance(areas, PathCollection) and len(areas.get_paths()) == 357
+    values = stepped.municipality_frame()["referrals_per_1000"].to_numpy()
+    assert np.allclose(areas.get_array(), values)
+    assert "not boundaries" in ax.get_title()
+
+
+# --- the levers as a scenario file, an uploaded scenario ------------------------------------
+LEVERS = {
+    "weekend_policy": "open every weekend",
+    "copay_multiplier": 0.5,
+    "units_multiplier": 1.2,
+    "intake_meeting_days": "mon, thu",
+    "duty_to_assist": True,
+    "information_campaign": 0.35,
+    "seed": "7",
+    "years": 1,
+}
+
+
+def comparable(scenario) -> dict:
+    raw = scenario.model_dump(mode="json")
+    for key in ("name", "description", "baseline"):
+        raw.pop(key, None)
+    return raw
+
+
+def test_saved_levers_load_with_sfbsim_run(tmp_path):
+    from typer.testing import CliRunner
+
+    label = next(k for k, n in municipality_choices().items() if n == "5601")
+    settings = {**LEVERS, "new_centre": label}
+    path = tmp_path / "levers.toml"
+    path.write_text(levers_toml(settings), encoding="utf-8")
+    assert comparable(load_scenario(path)) == comparable(lever_scenario(settings))
+    out = tmp_path / "run"
+    result = CliRunner().invoke(
+        cli_app, ["run", "--scenario", str(path), "--out", str(out), "--quiet"]
+    )
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert "duty_to_assist = true" in json.dumps(manifest)
+    # the default levers save as the baseline (weekend policy left to each centre)
+    assert comparable(uploaded_scenario("d.toml", levers_toml().encode())) == comparable(
+        lever_scenario()
+    )
+
+
+def test_bad_levers_are_not_saved():
+    with pytest.raises(LeverError, match="seed"):
+        levers_toml({"seed": "x"})
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"", "the file is empty"),
+        (b"\xff\xfe\x00n", "not a UTF-8 text file"),
+        (b"name = ", "not valid TOML"),
+        (b'name = "x"\nbaseline = "/etc/passwd"\n', "is not a shipped scenario"),
+        (b'name = "x"\nbaseline = "../baseline.toml"\n', "is not a shipped scenario"),
+        (b'name = "x"\n[levers]\ncopay_multiplier = "0.5"\n', "levers.copay_multiplier"),
+        (b'name = "x"\n[levers]\nwings = 1\n', "levers.wings: unknown key"),
+        (b'name = "x"\n[run]\nyears = 1000\n', "run.years"),
+        (b"x" * 1_000_001, "larger than 1,000,000 bytes"),
+    ],
+)
+def test_bad_uploads_give_one_clear_message(data, expected):
+    with pytest.raises(LeverError) as error:
+        uploaded_scenario("../up/bad.toml", data)
+    text = "; ".join(error.value.messages)
+    assert expected in text and text.startswith("bad.toml: ")
+    assert "Traceback" not in text
+
+
+def test_accept_upload_offers_the_file_or_says_why_not():
+    box, rc = solara.render(CompareControls(), handle_error=False)
+    try:
+        accept_upload("mine.toml", 40, lambda: b'name = "mine"\n[levers]\ncopay = 1\n')
+        assert "mine.toml" in compare_page.upload_error.value
+        assert "uploaded: mine.toml" not in compare_page.uploaded_scenarios.value
+        accept_upload("huge.toml", 2_000_000, lambda: pytest.fail("must not be read"))
+        assert "larger than" in compare_page.upload_error.value
+        accept_upload("boom.toml", 10, lambda: 1 / 0)
+        assert "could not be read: ZeroDivisionError" in compare_page.upload_error.value
+        text = levers_toml(LEVERS).encode()
+        accept_upload("mine.toml", len(text), lambda: text)
+        assert compare_page.upload_error.value == ""
+        assert "uploaded: mine.toml" in compare_page.uploaded_scenarios.value
+        assert compare_page.reform_choice.value == "uploaded: mine.toml"
+        choices = compare_page.scenario_choices(compare_page.uploaded_scenarios.value)
+        assert choices[-1] == "uploaded: mine.toml"
+    finally:
+        rc.close()
+
+
+def test_an_uploaded_file_runs_in_compare_as_baseline_or_reform():
+    uploaded = {"uploaded: mine.toml": uploaded_scenario("mine.toml", levers_toml(LEVERS).encode())}
+    comparison = compare(
+        "baseline", "uploaded: mine.toml", 2, 1, "3", uploaded=uploaded, uncertainty="fixed"
+    )
+    assert comparison.reform == "uploaded: mine.toml" and comparison.seeds == (3, 4)
+    swapped = compare(
+        "uploaded: mine.toml", "baseline", 2, 1, "3", uploaded=uploaded, uncertainty="fixed"
+    )
+    table = comparison.table.set_index("outcome")["diff_mean"]
+    back = swapped.table.set_index("outcome")["diff_mean"]
+    assert table["admissions"] == pytest.approx(-back["admissions"])
+    with pytest.raises(LeverError, match="not uploaded in this session"):
+        compare("baseline", "uploaded: other.toml", 2, 1, "3", uploaded=uploaded)
+
+
+def test_derive_outline_keeps_the_mainland_of_a_topology(tmp_path):
+    """tools/derive_outline.py on a tiny world-atlas-like topology: Norway's polygons inside the
+    mainland box are kept (delta-encoded, quantized arcs decoded; rings joined from several arcs,
+    some reversed), Svalbard and islands under MIN_AREA dropped, other countries ignored, and a
+    second run writes the same bytes."""
+    from tools import derive_outline
+
+    def square(x, y, size):  # one closed ring as a delta-encoded arc, in 0.01-degree steps
+        return [[x, y], [size, 0], [0, size], [-size, 0], [0, -size]]
+
+    topology = {
+        "type": "Topology",
+        "transform": {"scale": [0.01, 0.01], "translate": [0, 0]},
+        "arcs": [
+            [[1000, 6000], [500, 0], [0, 500]],  # mainland, lon 10-15, lat 60-65: south, east
+            square(1500, 7800, 300),  # Svalbard: lat 78-81, outside the box
+            square(2500, 6800, 3),  # 0.03 x 0.03 degrees: under MIN_AREA
+            square(2000, 6900, 5),  # 0.05 x 0.05 degrees: just over MIN_AREA
+            square(1200, 6200, 100),  # a lake in the mainland, used reversed as its hole
+            [[1000, 6000], [0, 500], [500, 0]],  # mainland's west and north, used reversed
+        ],
+        "objects": {
+            "countries": {
+                "type": "GeometryCollection",
+                "geometries": [
+                    {"type": "Polygon", "id": "752", "arcs": [[2]]},  # Sweden: ignored
+                    {
+                        "type": "MultiPolygon",
+                        "id": "578",
+                        "arcs": [[[0, ~5], [~4]], [[1]], [[2]], [[3]]],
+                    },
+                ],
+            }
+        },
+    }
+    assert 0.03**2 < derive_outline.MIN_AREA < 0.05**2
+    source = tmp_path / "countries.json"
+    source.write_text(json.dumps(topology), encoding="utf-8")
+    out = tmp_path / "outline.geojson"
+    derive_outline.main([str(source), "--out", str(out)])
+    first = out.read_bytes()
+    collection = json.loads(first)
+    (feature,) = collection["features"]
+    assert "Natural Earth" in feature["properties"]["source"]
+    assert feature["geometry"]["type"] == "MultiPolygon"
+    mainland, island = feature["geometry"]["coordinates"]  # largest first
+
+    def bounds(ring):
+        xs, ys = [x for x, _ in ring], [y for _, y in ring]
+        return min(xs), max(xs), min(ys), max(ys)
+
+    exterior, hole = mainland
+    assert bounds(exterior) == (10.0, 15.0, 60.0, 65.0)
+    assert bounds(hole) == (12.0, 13.0, 62.0, 63.0)
+    assert shapely.Polygon(exterior, [hole]).area == pytest.approx(25 - 1)
+    (island_ring,) = island
+    assert bounds(island_ring) == (20.0, 20.05, 69.0, 69.05)
+    derive_outline.main([str(source), "--out", str(out)])
+    assert out.read_bytes() == first  # deterministic

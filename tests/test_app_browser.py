@@ -274,3 +274,214 @@ def test_only_the_apps_own_pages_can_open_its_websocket(server, page):
     assert page.evaluate(OPEN_WEBSOCKET, channel) == "open"
     log = (ARTIFACTS / "server.log").read_text(encoding="utf-8")
     assert f"refused websocket {kernel.split('?')[0]!r}: Origin {elsewhere!r}" in log
+
+
+# --- the side panel, the map, saving and uploading scenario files ---------------------------
+class Console:
+    """Console errors and uncaught page errors of a page."""
+
+    def __init__(self, page) -> None:
+        self.errors: list[str] = []
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+
+    def assert_none(self, when: str) -> None:
+        assert not self.errors, f"console errors {when}: {self.errors}"
+
+
+DEVELOPER_CONTROLS = ("Play Interval", "Render Interval", "Use Threads")
+"""The labels of Mesa SolaraViz's developer controls (mesa/visualization/solara_viz.py)."""
+
+BOXES = """selector => [...document.querySelectorAll(selector)]
+    .filter(e => e.offsetParent !== null)
+    .map(e => { const r = e.getBoundingClientRect();
+                return {name: (e.innerText || e.className).slice(0, 60), x: r.x, y: r.y,
+                        w: r.width, h: r.height}; })"""
+
+OVERLAPS = """selector => {
+    // under the panel, the visible children (in the page's flow) of every element: no two
+    // overlap
+    const shown = e => e.offsetParent !== null
+        && ["static", "relative"].includes(getComputedStyle(e).position);
+    const name = e => (e.innerText || e.className.toString() || e.tagName).slice(0, 50);
+    const found = [];
+    const walk = el => {
+        const kids = [...el.children].filter(shown)
+            .map(e => [e, e.getBoundingClientRect()])
+            .filter(([e, r]) => r.width > 0 && r.height > 0);
+        for (let i = 0; i < kids.length; i++) {
+            for (let j = i + 1; j < kids.length; j++) {
+                const [a, ra] = kids[i], [b, rb] = kids[j];
+                const dx = Math.min(ra.right, rb.right) - Math.max(ra.left, rb.left);
+                const dy = Math.min(ra.bottom, rb.bottom) - Math.max(ra.top, rb.top);
+                if (dx > 1 && dy > 1) found.push([name(a), name(b)]);
+            }
+        }
+        kids.forEach(([e]) => walk(e));
+    };
+    document.querySelectorAll(selector).forEach(walk);
+    return found;
+}"""
+
+
+def assert_side_panel_fits(page, panel: str) -> None:
+    """The panel stays inside the drawer, the drawer left of the page's content, and no two
+    elements of the panel that sit side by side or one below the other overlap."""
+    drawer = page.locator("nav.v-navigation-drawer").bounding_box()
+    main = page.locator(".v-content.solara-content-main").first
+    padding = main.evaluate("e => parseFloat(getComputedStyle(e).paddingLeft)")
+    left = main.bounding_box()["x"] + padding
+    assert drawer["x"] + drawer["width"] <= left + 1, "the side panel covers the page"
+    boxes = page.evaluate(BOXES, panel)
+    assert boxes, f"no {panel} on the page"
+    for box in boxes:
+        assert box["x"] + box["w"] <= drawer["x"] + drawer["width"] + 1, box
+    assert page.evaluate(OVERLAPS, panel) == []
+
+
+MAP_PIXELS = """() => {
+    const img = document.querySelector('.sfb-map img');
+    const canvas = document.createElement('canvas');
+    canvas.width = img.naturalWidth;
+    canvas.height = img.naturalHeight;
+    canvas.getContext('2d').drawImage(img, 0, 0);
+    return canvas.toDataURL('image/png');
+}"""
+"""The map as the browser shows it, as a PNG data URL (the img's src is a blob URL)."""
+
+
+def viridis_share(page) -> float:
+    """Share of the map's pixels in viridis colours (the municipalities' colour scale): areas
+    cover several times what the dots did."""
+    import base64
+    import io
+
+    import matplotlib
+    import numpy as np
+    from matplotlib.image import imread
+
+    src = page.evaluate(MAP_PIXELS)
+    assert src.startswith("data:image/png;base64,"), src[:40]
+    image = imread(io.BytesIO(base64.b64decode(src.split(",", 1)[1])))[..., :3].reshape(-1, 3)
+    lut = matplotlib.colormaps["viridis"](np.linspace(0, 1, 256))[:, :3]
+    nearest = np.min(((image[:, None, :] - lut[None, :, :]) ** 2).sum(-1), axis=1)
+    return float((nearest < 0.002).mean())
+
+
+def test_explore_side_panel_sliders_controls_map_and_console(server, page):
+    page.set_default_timeout(TIMEOUT_MS)
+    console = Console(page)
+    page.goto(server + "/")
+    page.locator(".sfb-status").wait_for()
+    page.locator(".sfb-map img").first.wait_for()
+    page.locator(".sfb-lever-information_campaign .v-slider").wait_for()
+
+    # every slider has a usable width and shows its value and unit in its label
+    sliders = page.locator(".sfb-sidebar .v-slider")
+    assert sliders.count() == 4
+    for i in range(sliders.count()):
+        box = sliders.nth(i).bounding_box()
+        assert box["width"] > 200 and box["height"] > 10, box
+    labels = page.locator(".sfb-sidebar .sfb-lever-label").all_inner_texts()
+    assert labels == [
+        "Co-payment: ×1.0 the Ministry's rates",
+        "Residential units per centre: ×1.0 today's",
+        "Information campaign: 0% of the familiarity gap closed",
+        "Run length: 2 years",
+    ]
+    # the information campaign's slider can be used: two steps to the right are 10 %
+    campaign = page.locator(".sfb-lever-information_campaign [role=slider]")
+    campaign.focus()
+    campaign.press("ArrowRight")
+    campaign.press("ArrowRight")
+    page.get_by_text("Information campaign: 10% of the familiarity gap closed").wait_for()
+    page.get_by_role("button", name="Reset").click()
+    page.get_by_text("campaign: 10%").wait_for()
+
+    # Mesa's developer controls are not drawn; the run controls are
+    body = page.locator("body").inner_text()
+    for label in DEVELOPER_CONTROLS:
+        assert label not in body
+    for name in ("Reset", "▶", "Step"):
+        assert page.get_by_role("button", name=name).count() == 1
+    assert_side_panel_fits(page, ".sfb-sidebar")
+
+    # the map draws areas (cells, labelled as such), not dots
+    caption = page.locator(".sfb-map-caption").inner_text()
+    assert "cells around each municipality's travel point" in caption
+    assert "not municipal boundaries" in caption
+    src = page.locator(".sfb-map img").first.get_attribute("src") or ""
+    assert viridis_share(page) > 0.04, "the map's municipalities cover too little of it"
+    console.assert_none("on load")
+
+    page.get_by_role("button", name="Step").click()
+    page.get_by_text("Day 31 of").wait_for()
+    page.wait_for_function(
+        "before => document.querySelector('.sfb-map img').src !== before", arg=src
+    )
+    assert viridis_share(page) > 0.04
+    assert_side_panel_fits(page, ".sfb-sidebar")
+    shot(page, "explore-side-panel")
+    console.assert_none("after Step")
+
+
+def test_save_levers_then_upload_them_in_compare(server, page, tmp_path):
+    page.set_default_timeout(TIMEOUT_MS)
+    console = Console(page)
+    requests = Requests(page)
+    page.goto(server + "/")
+    page.locator(".sfb-status").wait_for()
+    page.get_by_label("Duty to assist (Bufetat queues, never refuses)").check(force=True)
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Save levers (TOML)").click()
+    saved = tmp_path / "my_levers.toml"
+    saved.write_bytes(Path(download_info.value.path()).read_bytes())
+    text = saved.read_text(encoding="utf-8")
+    assert 'baseline = "baseline"' in text and "duty_to_assist = true" in text
+
+    # the saved file runs with `sfbsim run --scenario FILE`
+    out = tmp_path / "run"
+    command = [str(Path(sys.executable).parent / "sfbsim"), "run", "--scenario", str(saved)]
+    command += ["--years", "1", "--out", str(out), "--quiet"]
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (out / "manifest.json").exists()
+
+    page.get_by_role("tab", name="Compare").click()
+    page.get_by_role("button", name="Run comparison").wait_for()
+    picker = page.locator(".sfb-upload input[type=file]")
+
+    # a bad file gives a message, never a traceback
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "bad"\n[levers]\ncopay_multiplier = "half"\nwings = 2\n')
+    picker.set_input_files(str(bad))
+    error = page.locator(".sfb-upload-error")
+    error.wait_for()
+    assert "bad.toml" in error.inner_text() and "copay_multiplier" in error.inner_text()
+    assert "wings: unknown key" in error.inner_text()
+    assert "Traceback" not in page.locator("body").inner_text()
+    shot(page, "compare-bad-upload")
+
+    # the saved file becomes the reform and runs in the comparison
+    picker.set_input_files(str(saved))
+    page.locator(".sfb-upload-ok").wait_for()
+    assert page.locator(".sfb-upload-error").count() == 0
+    page.get_by_text("uploaded: my_levers.toml").first.wait_for()
+    for lever in ("replications", "years"):
+        handle = page.locator(f".sfb-lever-{lever} [role=slider]")
+        handle.focus()
+        handle.press("Home")  # the fewest replications (2) and years (1)
+    page.get_by_text("Replications: 2 paired seeds").wait_for()
+    page.get_by_text("Run length: 1 year", exact=True).wait_for()
+    page.locator(".sfb-uncertainty").get_by_role("button", name="fixed").click()
+    assert_side_panel_fits(page, ".sfb-compare-controls")
+    page.get_by_role("button", name="Run comparison").click()
+    table = page.locator("table.sfb-compare-table")
+    table.wait_for(timeout=180_000)
+    results = page.locator(".sfb-compare-results").inner_text()
+    assert "uploaded: my_levers.toml compared with baseline" in results
+    assert "intake_refusals" in table.inner_text()
+    shot(page, "compare-uploaded")
+    assert_side_panel_fits(page, ".sfb-compare-controls")
+    console.assert_none("in Compare")
+    requests.assert_local()

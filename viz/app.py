@@ -1,6 +1,6 @@
 """The sfbsim app: ``solara run viz.app`` (or ``sfbsim app`` / ``make app``).
 
-Two pages: Explore (Mesa's SolaraViz around the session's own live run) and Compare (paired
+Two pages: Explore (Mesa's run controls around the session's own live run) and Compare (paired
 replications of a baseline and a reform). Each browser session gets its own model.
 """
 

@@ -14,6 +14,8 @@ matplotlib.use("Agg")
 import pandas as pd  # noqa: E402
 import solara  # noqa: E402
 import solara.lab  # noqa: E402
+import traitlets  # noqa: E402
+from ipyvuetify.extra.file_input import FileInput, load_template  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from sfbsim.experiments.compare import (  # noqa: E402
@@ -25,7 +27,12 @@ from sfbsim.experiments.compare import (  # noqa: E402
 from sfbsim.experiments.errors import ExperimentError  # noqa: E402
 from sfbsim.experiments.execution import Executor  # noqa: E402
 from sfbsim.experiments.outcomes import OUTCOMES  # noqa: E402
-from sfbsim.experiments.scenario_files import ScenarioError, load_scenario, shipped_scenarios  # noqa: E402
+from sfbsim.experiments.scenario_files import (  # noqa: E402
+    MAX_SCENARIO_BYTES,
+    ScenarioError,
+    load_scenario,
+    shipped_scenarios,
+)
 from sfbsim.experiments.uncertainty import (  # noqa: E402
     draw_index,
     draw_values,
@@ -35,7 +42,13 @@ from sfbsim.experiments.uncertainty import (  # noqa: E402
 )
 from sfbsim.model.parameters import Scenario  # noqa: E402
 from sfbsim.viz.explore import Figure_, explore_run  # noqa: E402
-from sfbsim.viz.levers import CURRENT_LEVERS, LeverError, bundled_data, lever_scenario  # noqa: E402
+from sfbsim.viz.levers import (  # noqa: E402
+    CURRENT_LEVERS,
+    LeverError,
+    bundled_data,
+    lever_scenario,
+    uploaded_scenario,
+)
 
 BAND_OUTCOMES = ("admissions", "occupancy", "median_wait", "intake_refusals")
 """The outcomes drawn with CI bands (all are in the table and the CSV)."""
@@ -61,24 +74,37 @@ def interval_caption(comparison: Comparison) -> str:
     return what_intervals_cover(comparison.uncertainty)
 
 
-def file_scenario(choice: str) -> Scenario:
-    """The scenario file behind a choice (the baseline for the current levers): which
-    parameters it sets itself."""
+UPLOADED = "uploaded: "
+"""Prefix of the choice an uploaded scenario file becomes (``uploaded: FILENAME``)."""
+
+
+def file_scenario(choice: str, uploaded: dict[str, Scenario] | None = None) -> Scenario:
+    """The scenario file behind a choice (the baseline for the current levers; an uploaded
+    file itself): which parameters it sets itself."""
+    if uploaded and choice in uploaded:
+        return uploaded[choice]
     return load_scenario("baseline" if choice == CURRENT_LEVERS else choice)
 
 
-def scenario_choices() -> list[str]:
-    """The shipped scenario files, then the levers set on the Explore page."""
-    return [*shipped_scenarios(), CURRENT_LEVERS]
+def scenario_choices(uploaded: dict[str, Scenario] | None = None) -> list[str]:
+    """The shipped scenario files, the levers set on the Explore page, then uploaded files."""
+    return [*shipped_scenarios(), CURRENT_LEVERS, *(uploaded or {})]
 
 
-def resolve_choice(choice: str, levers: dict | None) -> Scenario:
-    """A shipped scenario by name, or the current levers on top of the baseline.
+def resolve_choice(
+    choice: str, levers: dict | None, uploaded: dict[str, Scenario] | None = None
+) -> Scenario:
+    """A shipped scenario by name, the current levers on top of the baseline, or an uploaded
+    file (already validated when it was uploaded).
 
     Raises LeverError with readable messages.
     """
     if choice == CURRENT_LEVERS:
         return lever_scenario(levers or {})
+    if uploaded and choice in uploaded:
+        return uploaded[choice]
+    if choice.startswith(UPLOADED):
+        raise LeverError([f"{choice}: not uploaded in this session; upload the file again"])
     try:
         return load_scenario(choice, bundled_data())
     except ScenarioError as error:
@@ -123,11 +149,13 @@ def compare(
     levers: dict | None = None,
     progress=None,
     uncertainty: str = "posterior",
+    uploaded: dict[str, Scenario] | None = None,
 ) -> Comparison:
     """Run the comparison (LeverError for unusable choices), by the same engine, draws and
     definitions as ``sfbsim compare`` (``uncertainty``: over the posterior, or fixed).
 
-    ``progress(done, total)`` is called after every single run.
+    ``progress(done, total)`` is called after every single run. ``uploaded``: the scenario files
+    uploaded in this session, by choice (``uploaded: FILENAME``).
     """
     messages = []
     try:
@@ -144,7 +172,7 @@ def compare(
     scenarios = {}
     for arm, choice in (("baseline", baseline_choice), ("reform", reform_choice)):
         try:
-            scenarios[arm] = resolve_choice(choice, levers)
+            scenarios[arm] = resolve_choice(choice, levers, uploaded)
         except LeverError as error:
             messages.extend(f"{arm}: {m}" for m in error.messages)
     if len(scenarios) == 2 and (
@@ -161,7 +189,7 @@ def compare(
         raise LeverError([f"uncertainty: {uncertainty!r} is not one of {UNCERTAINTY_CHOICES}"])
     seeds = list(range(seed, seed + int(replications)))
     keep = {
-        arm: explicit_parameters(file_scenario(choice))
+        arm: explicit_parameters(file_scenario(choice, uploaded))
         for arm, choice in (("baseline", baseline_choice), ("reform", reform_choice))
     }
     base = Arm(
@@ -293,6 +321,20 @@ def table_html(comparison: Comparison) -> str:
     return table.to_html(index=False, classes="sfb-compare-table", border=0)
 
 
+SIDEBAR_STYLE = """
+/* Solara's drawer takes its width from its content when the page loads (400 px) and does not
+   move the page when content grows later: a fixed width keeps the panel off the page. */
+.sfb-compare-controls { width: 360px; max-width: 360px; min-width: 0; overflow-wrap: anywhere; }
+.sfb-compare-controls .v-select__selections, .sfb-compare-controls .v-file-input__text {
+  min-width: 0; overflow: hidden; }
+.sfb-compare-controls .v-select__selection, .sfb-compare-controls .v-chip {
+  max-width: 100%; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.sfb-upload, .sfb-upload .v-input { min-width: 0; max-width: 100%; }
+.sfb-upload .v-input__control, .sfb-upload .v-text-field__slot { min-width: 0; flex: 1 1 0; }
+.sfb-upload .v-chip__content { overflow: hidden; text-overflow: ellipsis; display: block; }
+"""
+"""Long names (an uploaded file's) never widen the side panel over the page."""
+
 TABLE_STYLE = """
 .sfb-compare-table { border-collapse: collapse; font-size: 13px; }
 .sfb-compare-table th, .sfb-compare-table td { padding: 2px 8px; text-align: right; }
@@ -307,11 +349,22 @@ years = solara.reactive(3)
 first_seed = solara.reactive("1")
 uncertainty_choice = solara.reactive("posterior")
 message = solara.reactive("")
+uploaded_scenarios: solara.Reactive[dict[str, Scenario]] = solara.reactive({})
+"""Scenario files uploaded in this session, by choice label (``uploaded: FILENAME``)."""
+upload_message = solara.reactive("")
+upload_error = solara.reactive("")
 
 
 @solara.lab.task(prefer_threaded=True)
 def comparison_task(
-    baseline: str, reform: str, k: int, n_years: int, seed: str, levers: dict, mode: str
+    baseline: str,
+    reform: str,
+    k: int,
+    n_years: int,
+    seed: str,
+    levers: dict,
+    mode: str,
+    uploaded: dict | None = None,
 ) -> Comparison | None:
     """Runs in a thread; reports progress; a bad choice becomes a message."""
     message.set("")
@@ -321,7 +374,7 @@ def comparison_task(
 
     comparison_task.progress = 0.0
     try:
-        return compare(baseline, reform, k, n_years, seed, levers, progress, mode)
+        return compare(baseline, reform, k, n_years, seed, levers, progress, mode, uploaded)
     except LeverError as error:
         message.set("; ".join(error.messages))
     except (ValueError, KeyError) as error:
@@ -329,19 +382,104 @@ def comparison_task(
     return None
 
 
+def accept_upload(filename: str, size: int, read) -> None:
+    """Validate an uploaded scenario file and offer it as a choice (and pick it as the reform);
+    anything wrong becomes a message, never a traceback. ``read()`` gives the file's bytes."""
+    upload_message.set("")
+    upload_error.set("")
+    shown = str(filename or "upload").replace("/", "_").replace("\\", "_")
+    if len(shown) > 60:
+        shown = shown[:28] + "…" + shown[-28:]
+    try:
+        if size > MAX_SCENARIO_BYTES:
+            raise LeverError([f"{shown}: is larger than {MAX_SCENARIO_BYTES:,} bytes"])
+        scenario = uploaded_scenario(shown, read())
+    except LeverError as error:
+        upload_error.set("The file cannot be used: " + "; ".join(error.messages))
+        return
+    except Exception as error:  # noqa: BLE001 - shown to the user, never a traceback
+        upload_error.set(f"The file could not be read: {type(error).__name__}: {error}")
+        return
+    label = UPLOADED + shown
+    uploaded_scenarios.set({**uploaded_scenarios.value, label: scenario})
+    reform_choice.set(label)
+    upload_message.set(
+        f"Loaded '{scenario.name}' (starts in {scenario.run.start_year}; the comparison runs "
+        f"the years set here): it is now the reform; choose '{label}' as the baseline or the "
+        "reform above."
+    )
+
+
+class ScenarioFileInput(FileInput):
+    """ipyvuetify's file input (a file picker; also takes a dropped file), labelled, for one
+    .toml file."""
+
+    template = traitlets.Unicode(
+        load_template("file_input.vue")
+        .replace(
+            "<v-file-input",
+            '<v-file-input label="Upload a scenario file (.toml)" class="sfb-upload-input"',
+        )
+        .replace("modules.export =", "module.exports =")
+    ).tag(sync=True)
+
+
+@solara.component
+def ScenarioUpload():
+    """Upload a scenario TOML file: it becomes a choice of baseline or reform.
+
+    The picker is ipyvuetify's FileInput, read as solara's FileDrop reads it
+    (solara/components/file_drop.py): the browser sends the file's name and size, then Python
+    reads the bytes in a thread."""
+    picker = solara.use_memo(
+        lambda: ScenarioFileInput(multiple=False, accept=".toml", show_progress=False), []
+    )
+    files, set_files = solara.use_state(None)
+
+    def watch():
+        def changed(change) -> None:
+            if change["new"]:
+                set_files(picker.get_files())
+
+        picker.observe(changed, "file_info")
+
+        def cleanup() -> None:
+            picker.unobserve(changed, "file_info")
+            picker.close()
+
+        return cleanup
+
+    solara.use_effect(watch, [])
+
+    def handle(cancel) -> None:  # noqa: ARG001 - use_thread's signature
+        if not files:
+            return
+        info = files[0]
+        accept_upload(info["name"], int(info["size"]), info["file_obj"].read)
+
+    solara.use_thread(handle, [files])
+    with solara.Column(gap="4px", classes=["sfb-upload"], children=[picker]) as main:
+        if upload_error.value:
+            solara.Error(upload_error.value, classes=["sfb-upload-error"])
+        elif upload_message.value:
+            solara.Success(upload_message.value, classes=["sfb-upload-ok"])
+    return main
+
+
 @solara.component
 def CompareControls():
-    choices = scenario_choices()
-    with solara.Card("Scenarios", classes=["sfb-compare-controls"]):
+    choices = scenario_choices(uploaded_scenarios.value)
+    solara.Style(SIDEBAR_STYLE)
+    with solara.Card("Scenarios", classes=["sfb-compare-controls"]), solara.Column(gap="8px"):
         solara.Select("Baseline", value=baseline_choice, values=choices)
         solara.Select("Reform", value=reform_choice, values=choices)
-        solara.SliderInt(
-            f"Replications (paired seeds): {replications.value}",
-            value=replications,
-            min=2,
-            max=20,
-        )
-        solara.SliderInt(f"Years: {years.value}", value=years, min=1, max=10)
+        # labels above the tracks (a label beside a track squeezes it), with value and unit
+        with solara.Column(gap="0px", classes=["sfb-lever", "sfb-lever-replications"]):
+            solara.Text(f"Replications: {replications.value} paired seeds")
+            solara.SliderInt("", value=replications, min=2, max=20, thumb_label=False)
+        with solara.Column(gap="0px", classes=["sfb-lever", "sfb-lever-years"]):
+            solara.Text(f"Run length: {years.value} year{'' if years.value == 1 else 's'}")
+            solara.SliderInt("", value=years, min=1, max=10, thumb_label=False)
         solara.InputText("First seed", value=first_seed)
         solara.ToggleButtonsSingle(
             value=uncertainty_choice,
@@ -353,6 +491,7 @@ def CompareControls():
             f"'{CURRENT_LEVERS}' uses the levers of the Explore page's last Reset on top of "
             "the baseline file."
         )
+        ScenarioUpload()
 
         def run() -> None:
             comparison_task(
@@ -363,6 +502,7 @@ def CompareControls():
                 first_seed.value,
                 dict(explore_run.value.settings),
                 uncertainty_choice.value,
+                dict(uploaded_scenarios.value),
             )
 
         solara.Button(
@@ -386,7 +526,8 @@ def CompareResults(comparison: Comparison):
                 f"<b>{html.escape(comparison.reform)}</b> compared with "
                 f"<b>{html.escape(comparison.baseline)}</b>: {len(comparison.seeds)} paired "
                 f"replications (seeds {comparison.seeds[0]}–{comparison.seeds[-1]}), "
-                f"{comparison.years} years each. Differences are reform minus baseline. "
+                f"{comparison.years} year{'' if comparison.years == 1 else 's'} each. "
+                "Differences are reform minus baseline. "
                 + html.escape(interval_caption(comparison))
             ),
         )

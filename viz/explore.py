@@ -1,15 +1,15 @@
-"""Explore page: Mesa's SolaraViz around one live national run per browser session.
+"""Explore page: Mesa's run controls around one live national run per browser session.
 
-SolaraViz re-creates its model as ``type(model)(**levers)`` on Reset, so the model it holds is an
-``ExploreRun``: it takes the side panel's lever values, validates them (a bad value becomes a
-message, never an exception), builds the SfbModel the levers describe and steps it one day at a
-time, keeping a small daily history for the charts.
+Mesa's ModelController (the Reset, ▶ and Step buttons of SolaraViz, without SolaraViz's
+developer controls) re-creates its model as ``type(model)(**levers)`` on Reset, so the model it
+holds is an ``ExploreRun``: it takes the side panel's lever values, validates them (a bad value
+becomes a message, never an exception), builds the SfbModel the levers describe and steps it one
+day at a time, keeping a small daily history for the charts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from typing import Any
 
 import matplotlib
@@ -19,6 +19,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import solara  # noqa: E402
+from matplotlib.collections import PathCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from mesa.visualization.utils import update_counter  # noqa: E402
 from solara.toestand import KernelStoreFactory  # noqa: E402
@@ -26,6 +27,7 @@ from solara.toestand import KernelStoreFactory  # noqa: E402
 from sfbsim.experiments.runner import build_model  # noqa: E402
 from sfbsim.model.model import SfbModel  # noqa: E402
 from sfbsim.model.outputs import DAILY_COLUMNS, METRIC_INDEX  # noqa: E402
+from sfbsim.viz import geography  # noqa: E402
 from sfbsim.viz.levers import (  # noqa: E402
     DEFAULTS,
     NO_NEW_CENTRE,
@@ -33,6 +35,7 @@ from sfbsim.viz.levers import (  # noqa: E402
     LeverError,
     bundled_data,
     lever_scenario,
+    levers_toml,
     municipality_choices,
 )
 
@@ -56,7 +59,7 @@ MAP_COLOURS = {
 class ExploreRun:
     """One session's run: lever values in, a stepping SfbModel (or a message) out.
 
-    Duck-typed for SolaraViz: ``step()``, ``running`` and ``time``.
+    Duck-typed for Mesa's ModelController: ``step()``, ``running`` and ``time``.
     """
 
     def __init__(
@@ -99,7 +102,7 @@ class ExploreRun:
             self.running = True
             self._record()
 
-    # --- what SolaraViz uses --------------------------------------------------------------
+    # --- what Mesa's controller uses -------------------------------------------------------
     @property
     def time(self) -> int:
         """Days simulated so far."""
@@ -269,7 +272,8 @@ map_colour = solara.reactive(next(iter(MAP_COLOURS)))
 
 
 def lever_inputs() -> dict[str, dict[str, Any]]:
-    """SolaraViz's model_params: the levers in the side panel."""
+    """The levers of the side panel: widget type, label, default and range; sliders also say
+    how their value is shown (``format``) and in what ``unit`` (``lever_label``)."""
     return {
         "weekend_policy": {
             "type": "Select",
@@ -279,19 +283,23 @@ def lever_inputs() -> dict[str, dict[str, Any]]:
         },
         "copay_multiplier": {
             "type": "SliderFloat",
-            "label": "Co-payment multiplier",
+            "label": "Co-payment",
             "value": DEFAULTS["copay_multiplier"],
             "min": 0.0,
             "max": 3.0,
             "step": 0.1,
+            "format": "×{:.1f}",
+            "unit": "the Ministry's rates",
         },
         "units_multiplier": {
             "type": "SliderFloat",
-            "label": "Units per centre (multiplier)",
+            "label": "Residential units per centre",
             "value": DEFAULTS["units_multiplier"],
             "min": 0.0,
             "max": 3.0,
             "step": 0.1,
+            "format": "×{:.1f}",
+            "unit": "today's",
         },
         "intake_meeting_days": {
             "type": "InputText",
@@ -305,11 +313,13 @@ def lever_inputs() -> dict[str, dict[str, Any]]:
         },
         "information_campaign": {
             "type": "SliderFloat",
-            "label": "Information campaign (share of familiarity gap closed)",
+            "label": "Information campaign",
             "value": DEFAULTS["information_campaign"],
             "min": 0.0,
             "max": 1.0,
             "step": 0.05,
+            "format": "{:.0%}",
+            "unit": "of the familiarity gap closed",
         },
         "new_centre": {
             "type": "Select",
@@ -320,38 +330,50 @@ def lever_inputs() -> dict[str, dict[str, Any]]:
         "seed": {"type": "InputText", "label": "Seed", "value": DEFAULTS["seed"]},
         "years": {
             "type": "SliderInt",
-            "label": "Years",
+            "label": "Run length",
             "value": DEFAULTS["years"],
             "min": 1,
             "max": 10,
             "step": 1,
+            "format": "{:d}",
+            "unit": "years",
+            "unit_one": "year",
         },
     }
 
 
+def lever_label(spec: dict[str, Any], value: Any) -> str:
+    """A slider's label with its value and unit, e.g. 'Co-payment: ×0.5 the Ministry's rates'."""
+    number = int(value) if spec["type"] == "SliderInt" else float(value)
+    unit = spec.get("unit_one", spec["unit"]) if number == 1 else spec["unit"]
+    return f"{spec['label']}: {spec['format'].format(number)} {unit}"
+
+
 # --- figures (plain functions: testable without a browser) ---------------------------------
 def map_figure(run: ExploreRun, colour: str = "referrals") -> Figure:
-    """Norway: municipalities sized by children 0-5 and coloured by ``colour``; centres by
-    occupancy. No tiles and no outlines from outside: only the bundled coordinates."""
+    """Norway: one area per municipality coloured by ``colour`` (per 1,000 children 0-5 so far);
+    centres as squares coloured by occupancy. The areas are cells around each municipality's
+    travel point clipped to Natural Earth's outline of Norway, not boundaries (viz/geography.py);
+    nothing is fetched from outside."""
     mun = run.municipality_frame()
     centres = run.centre_frame()
-    fig = Figure(figsize=(5.2, 6.2), dpi=90, layout="constrained")
+    fig = Figure(figsize=(5.2, 6.6), dpi=90, layout="constrained")
     ax = fig.add_subplot()
-    size = 4 + 60 * np.sqrt(mun["children_0_5_2024"] / mun["children_0_5_2024"].max())
-    values = mun[f"{colour}_per_1000"]
+    values = mun[f"{colour}_per_1000"].to_numpy(dtype=float)
     label = next(k for k, v in MAP_COLOURS.items() if v == colour) + " (so far)"
-    points = ax.scatter(
-        mun["lon"],
-        mun["lat"],
-        s=size,
-        c=values,
+    paths = geography.cell_paths(tuple(mun["lon"]), tuple(mun["lat"]))
+    areas = PathCollection(
+        list(paths),
+        array=values,
         cmap="viridis",
-        vmin=0,
-        vmax=max(float(np.nanpercentile(values, 95)), 1e-9),
-        alpha=0.8,
-        linewidths=0,
+        edgecolors="white",
+        linewidths=0.2,
     )
-    fig.colorbar(points, ax=ax, label=label, shrink=0.6, location="bottom", pad=0.02)
+    top = float(np.nanpercentile(values, 95)) if len(values) else 0.0
+    areas.set_clim(0, top if top > 0 else 1.0)  # nothing yet: a scale of 0-1, not 0-1e-9
+    areas.set_gid("sfb-municipality-areas")
+    ax.add_collection(areas)
+    fig.colorbar(areas, ax=ax, label=label, shrink=0.6, location="bottom", pad=0.02)
     if len(centres):
         occupancy = centres["occupancy"].fillna(0).clip(0, 1)
         marks = ax.scatter(
@@ -370,12 +392,15 @@ def map_figure(run: ExploreRun, colour: str = "referrals") -> Figure:
         new = centres[centres["centre_id"].str.startswith("new_")]
         if len(new):
             ax.scatter(new["lon"], new["lat"], s=220, marker="*", c="gold", edgecolors="black")
-    ax.set_aspect(1 / math.cos(math.radians(65)))
+    ax.set_aspect(1 / geography.X_SCALE)
     ax.set_xlim(3.5, 31.5)
     ax.set_ylim(57.7, 71.4)
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_title("Municipalities (size: children 0-5) and centres (squares)", fontsize=9)
+    ax.set_title(
+        "Municipalities (cells around travel points, not boundaries) and centres (squares)",
+        fontsize=8,
+    )
     return fig
 
 
@@ -489,8 +514,15 @@ def Figure_(builder, *args) -> None:
 def MapView(run: ExploreRun, tick: int = 0):
     """The map, with the user's choice of colour."""
     with solara.Column(classes=["sfb-map"], style={"min-width": "420px", "flex": "1 1 420px"}):
-        solara.ToggleButtonsSingle(value=map_colour, values=list(MAP_COLOURS), dense=True)
+        solara.ToggleButtonsSingle(
+            value=map_colour,
+            values=list(MAP_COLOURS),
+            dense=True,
+            style={"flex-wrap": "wrap", "max-width": "100%"},
+            classes=["sfb-map-colour"],
+        )
         Figure_(map_figure, run, MAP_COLOURS[map_colour.value])
+        solara.Text(geography.CELLS_CAPTION + ".", classes=["sfb-map-caption"])
 
 
 @solara.component
@@ -516,7 +548,7 @@ def RegionTable(run: ExploreRun, tick: int = 0):
 
 @solara.component
 def ExploreView():
-    """The main view: status, map, charts and the table; redrawn whenever SolaraViz steps."""
+    """The main view: status, map, charts and the table; redrawn whenever the run steps."""
     tick = update_counter.get()  # the run object stays the same: pass the tick to redraw
     run = explore_run.value
     with solara.Column(style={"padding": "8px"}, classes=["sfb-explore"]):
@@ -527,17 +559,109 @@ def ExploreView():
         RegionTable(run, tick)
 
 
+lever_values: solara.Reactive[dict[str, Any]] = solara.reactive(
+    {name: spec["value"] for name, spec in lever_inputs().items()}
+)
+"""The side panel's lever values in this session (Reset builds a run from them)."""
+
+PANEL_STYLE = """
+/* Solara's drawer takes its width from its content when the page loads (400 px) and does not
+   move the page when content grows later: a fixed width keeps the panel off the page. */
+.sfb-sidebar { width: 360px; max-width: 360px; min-width: 0; overflow-wrap: anywhere; }
+.sfb-lever { width: 100%; }
+.sfb-lever .v-input__slider, .sfb-lever .v-slider { min-width: 120px; width: 100%; }
+.sfb-lever-label { font-size: 14px; color: rgba(0, 0, 0, 0.75); margin-top: 6px; }
+"""
+
+
+@solara.component
+def LeverInput(name: str, spec: dict[str, Any]):
+    """One lever. A slider's label sits above its track (so a long label never squeezes the
+    track) and shows the value with its unit."""
+    value = lever_values.value.get(name, spec["value"])
+
+    def set_value(new: Any) -> None:
+        lever_values.set({**lever_values.value, name: new})
+
+    kind = spec["type"]
+    with solara.Column(gap="0px", classes=["sfb-lever", f"sfb-lever-{name}"]):
+        if kind in ("SliderFloat", "SliderInt"):
+            solara.Text(lever_label(spec, value), classes=["sfb-lever-label"])
+            slider = solara.SliderFloat if kind == "SliderFloat" else solara.SliderInt
+            slider(
+                "",
+                value=value,
+                on_value=set_value,
+                min=spec["min"],
+                max=spec["max"],
+                step=spec["step"],
+                thumb_label=False,
+            )
+        elif kind == "Select":
+            solara.Select(spec["label"], value=value, values=spec["values"], on_value=set_value)
+        elif kind == "Checkbox":
+            solara.Checkbox(label=spec["label"], value=bool(value), on_value=set_value)
+        else:
+            solara.InputText(spec["label"], value=str(value), on_value=set_value)
+
+
+@solara.component
+def SaveLevers():
+    """Save the side panel's levers as a scenario file for `sfbsim run --scenario FILE`."""
+    try:
+        text, problem = levers_toml(lever_values.value), ""
+    except LeverError as error:
+        text, problem = "", "These levers cannot be saved: " + "; ".join(error.messages)
+    with solara.Column(gap="4px", classes=["sfb-save-levers"]):
+        if problem:
+            solara.Warning(problem, classes=["sfb-save-error"])
+            return
+        solara.FileDownload(text, filename="sfbsim-levers.toml", label="Save levers (TOML)")
+        solara.Text(
+            "A reform of the baseline: run it with sfbsim run --scenario FILE, or upload it on "
+            "the Compare page.",
+            classes=["sfb-save-note"],
+        )
+
+
+@solara.component
+def ExploreSidebar():
+    """Run controls (Mesa's ModelController: Reset, ▶, Step) and the levers.
+
+    Mesa's SolaraViz always draws its developer controls (play interval, render interval,
+    threads) and has no option to hide them, so the page composes Mesa's own ModelController
+    (mesa.visualization.solara_viz) with the app's lever panel instead: the controls are not
+    hidden by CSS, they are never drawn. One Step is 31 simulated days; ▶ steps every 20 ms.
+    """
+    from mesa.visualization.solara_viz import ModelController
+
+    # fixed settings (ModelController reads them as reactive values): 20 ms, 31 days, no threads
+    play_interval = solara.use_reactive(20)
+    render_interval = solara.use_reactive(31)
+    use_threads = solara.use_reactive(False)
+    with solara.Column(classes=["sfb-sidebar"]):
+        solara.Style(PANEL_STYLE)
+        with solara.Card("Run", classes=["sfb-controls"]):
+            ModelController(
+                explore_run,
+                model_parameters=lever_values,
+                play_interval=play_interval,
+                render_interval=render_interval,
+                use_threads=use_threads,
+            )
+            solara.Text("Step: 31 days. Reset applies the levers below.")
+        with solara.Card("Levers", classes=["sfb-levers-card"]):
+            for name, spec in lever_inputs().items():
+                LeverInput(name, spec)
+        with solara.Card("Scenario file", classes=["sfb-save"]):
+            SaveLevers()
+
+
 @solara.component
 def ExplorePage():
-    """Mesa's SolaraViz with the session's own run."""
-    from mesa.visualization import SolaraViz
-
-    SolaraViz(
-        explore_run,
-        components=[],
-        model_params=lever_inputs(),
-        name="sfbsim · Explore",
-        play_interval=20,
-        render_interval=31,  # days per Step; Mesa's slider takes odd values
-    )
+    """The session's own run: Mesa's run controls and the levers in the side panel, the
+    status, map, charts and table in the main view."""
+    solara.Title("sfbsim · Explore")
+    with solara.Sidebar():
+        ExploreSidebar()
     ExploreView()

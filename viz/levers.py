@@ -161,3 +161,113 @@ def lever_scenario(
     if messages or scenario is None:
         raise LeverError(messages)
     return scenario
+
+
+# --- the levers as a scenario file ------------------------------------------------------------
+SAVED_NAME = "app_levers"
+
+
+def levers_toml(settings: dict[str, Any] | None = None, base: str = "baseline") -> str:
+    """The levers as a reform file on the shipped ``base`` that ``sfbsim run --scenario FILE``
+    accepts (and that loads to the same scenario as ``lever_scenario(settings, base)``).
+
+    Raises LeverError listing every bad value (nothing is saved then).
+    """
+    import tomlkit
+
+    scenario = lever_scenario(settings, base)  # validates every value first
+    values = {**DEFAULTS, **(settings or {})}
+    levers = scenario.levers
+    document = tomlkit.document()
+    document.add(tomlkit.comment("Levers saved from the sfbsim app (Explore page)."))
+    document.add(tomlkit.comment("Run it with: sfbsim run --scenario THIS_FILE.toml"))
+    document.add("name", SAVED_NAME)
+    document.add("baseline", base)
+    document.add("description", f"levers set in the app on top of {base}: {summary(values)}")
+    run = tomlkit.table()
+    run.add("years", scenario.run.years)
+    run.add("seed", scenario.run.seed)
+    document.add("run", run)
+    table = tomlkit.table()
+    if levers.weekend_policy is not None:
+        table.add("weekend_policy", levers.weekend_policy)
+    else:
+        table.add(tomlkit.comment("weekend_policy: each centre's own (as in the baseline)"))
+    table.add("copay_multiplier", float(levers.copay_multiplier))
+    table.add("units_multiplier", float(levers.units_multiplier))
+    table.add("intake_meeting_days", list(levers.intake_meeting_days))
+    table.add("duty_to_assist", bool(levers.duty_to_assist))
+    table.add("information_campaign", float(levers.information_campaign))
+    document.add("levers", table)
+    base_ids = {c.centre_id for c in load_scenario(base).new_centres}
+    added = tomlkit.aot()
+    for centre in scenario.new_centres:
+        if centre.centre_id in base_ids:
+            continue
+        entry = tomlkit.table()
+        entry.add("centre_id", centre.centre_id)
+        entry.add("name", centre.name)
+        entry.add("kommunenummer", centre.kommunenummer)
+        added.append(entry)
+    if len(added):
+        document.add("new_centres", added)
+    return tomlkit.dumps(document)
+
+
+def summary(values: dict[str, Any]) -> str:
+    """The lever values in one short line (for a saved file's description)."""
+    parts = [f"weekend: {values['weekend_policy']}"]
+    parts.append(f"co-payment x{float(values['copay_multiplier']):.2f}")
+    parts.append(f"units x{float(values['units_multiplier']):.2f}")
+    parts.append(f"intake meetings: {values['intake_meeting_days']}")
+    parts.append(f"duty to assist: {'yes' if values['duty_to_assist'] else 'no'}")
+    parts.append(f"campaign {float(values['information_campaign']):.0%}")
+    parts.append(f"new centre: {values['new_centre']}")
+    return ", ".join(parts)
+
+
+# --- an uploaded scenario file ----------------------------------------------------------------
+def uploaded_scenario(filename: str, data: bytes) -> Scenario:
+    """A scenario file a person uploaded, validated like ``sfbsim run --scenario FILE``.
+
+    A reform may name only a shipped scenario as its baseline (never a path: an upload must
+    not read files on the server). Raises LeverError with readable messages.
+    """
+    import tempfile
+    import tomllib
+    from pathlib import Path
+
+    from sfbsim.experiments.scenario_files import MAX_SCENARIO_BYTES, shipped_scenarios
+
+    shown = Path(str(filename or "upload")).name or "upload"
+    if len(data) > MAX_SCENARIO_BYTES:
+        raise LeverError([f"{shown}: is larger than {MAX_SCENARIO_BYTES:,} bytes"])
+    if not data.strip():
+        raise LeverError([f"{shown}: the file is empty; upload a scenario .toml file"])
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        message = f"{shown}: not a UTF-8 text file; upload a scenario .toml file"
+        raise LeverError([message]) from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise LeverError([f"{shown}: not valid TOML: {error}"]) from None
+    except RecursionError:
+        raise LeverError([f"{shown}: nests tables or arrays too deeply to be read"]) from None
+    base = raw.get("baseline")
+    if base is not None and (not isinstance(base, str) or base not in shipped_scenarios()):
+        raise LeverError(
+            [
+                f"{shown}: baseline: {base!r} is not a shipped scenario; an uploaded file can "
+                f"build only on one of: {', '.join(shipped_scenarios())}"
+            ]
+        )
+    with tempfile.TemporaryDirectory(prefix="sfbsim-upload-") as folder:
+        path = Path(folder) / "uploaded.toml"
+        path.write_bytes(data)
+        try:
+            scenario = load_scenario(path, bundled_data())
+        except ScenarioError as error:
+            raise LeverError([f"{shown}: {m}" for m in error.messages]) from None
+    return scenario
