@@ -96,13 +96,13 @@ class Comparison:
     years: int
     results: pd.DataFrame
     """One row per scenario × seed × year × outcome (year 0: the run, per year)."""
-    uncertainty: str = "posterior"
-    """"posterior": replications over the posterior draws (two seeds each); "fixed": the
-    parameter files' values."""
     table: pd.DataFrame
     """Per outcome over the run (per year, as comparison.csv): means, difference, 95 % CI."""
     bands: pd.DataFrame
     """Per outcome and calendar year: the mean paired difference and its 95 % CI."""
+    uncertainty: str = "posterior"
+    """"posterior": replications over the posterior draws (two seeds each); "fixed": the
+    parameter files' values."""
 
     def results_csv(self) -> str:
         frame = self.results.copy()
