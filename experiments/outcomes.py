@@ -88,6 +88,34 @@ OUTCOME_UNITS: dict[str, str] = {
 }
 """The unit of every outcome (``share``: 0-1; NOK in 2025 prices, docs/ledger.md)."""
 
+
+def format_value(value: Any, digits: int = 3, millions: bool = False) -> str:
+    """An outcome value for a table: ``digits`` significant digits below 1,000 (a return per
+    krone of 0.000123 is ``0.000123``, not ``0.000``), whole numbers with thousands
+    separators above; with ``millions``, values from a million up as ``1,994 M``. ``–`` for a
+    missing value."""
+    import math
+
+    if value is None:
+        return "–"
+    value = float(value)
+    if math.isnan(value):
+        return "–"
+    if math.isinf(value):
+        return "∞" if value > 0 else "−∞"
+    magnitude = abs(value)
+    if magnitude == 0:
+        return "0"
+    if millions and magnitude >= 1e6:
+        return format_value(value / 1e6, digits) + " M"
+    if magnitude >= 10 ** (digits - 1) or magnitude >= 1000:
+        return f"{value:,.0f}"
+    if magnitude < 1e-6:
+        return f"{value:.{digits - 1}e}"
+    decimals = max(0, digits - 1 - math.floor(math.log10(magnitude)))
+    return f"{value:,.{decimals}f}"
+
+
 OUTCOME_TABLES = ("yearly", "municipality_yearly", "centre_yearly", "families")
 """The run tables the outcomes (and the ledger) are computed from."""
 SERIES_TABLES = ("yearly",)
