@@ -173,3 +173,33 @@ def _printed(action) -> _Printed:
     with real_out.capture() as out, real_err.capture() as err:
         action()
     return _Printed(out.get(), err.get())
+
+
+def test_the_app_table_keeps_significant_digits_of_a_return_per_krone():
+    from sfbsim.viz.compare import Comparison, table_html
+
+    row = {
+        "outcome": "return_per_krone_society",
+        "baseline_mean": 0.319,
+        "reform_mean": 0.3198,
+        "diff_mean": 0.000815,
+        "diff_ci_low": -0.00531,
+        "diff_ci_high": 0.00694,
+        "effect_p05": float("nan"),
+        "effect_p95": float("nan"),
+        "reps": 2,
+    }
+    comparison = Comparison(
+        baseline="baseline",
+        reform="weekends_open",
+        seeds=(1, 2),
+        years=1,
+        results=pd.DataFrame(),
+        table=pd.DataFrame([row]),
+        bands=pd.DataFrame(),
+        uncertainty="fixed",
+    )
+    html = table_html(comparison)
+    for shown in ("0.319", "0.320", "0.000815", "-0.00531", "0.00694"):
+        assert f">{shown}<" in html, shown
+    assert ">0.0<" not in html
