@@ -113,6 +113,60 @@ def is_run_result(folder: Path) -> bool:
     )
 
 
+def run_summary(folder: Path) -> str | None:
+    """``scenario NAME, 2025–2034`` for a folder written by ``sfbsim run``, else None."""
+    try:
+        written = json.loads((Path(folder) / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(written, dict) or not (
+        written.get(RESULT_MARK) is True or "git_commit" in written
+    ):
+        return None
+    name, start, years = written.get("scenario"), written.get("start_year"), written.get("years")
+    if isinstance(start, int) and isinstance(years, int):
+        return f"scenario {name}, " + (str(start) if years == 1 else f"{start}–{start + years - 1}")
+    return f"scenario {name}"
+
+
+def not_an_experiment(path: Path, command: str) -> str:
+    """What to do when ``sfbsim results`` or ``sfbsim report`` (``command``) is pointed at a
+    place that holds no experiment: a run folder, a folder of runs, nothing at all."""
+    path = Path(path)
+    example = "sfbsim compare baseline weekends_open --out results/weekends"
+    after = f"then `sfbsim {command} results/weekends`"
+    if not path.exists():
+        return (
+            f"{path} does not exist; give the --out folder of sfbsim compare, sweep or "
+            f"sensitivity (e.g. `{example}`, {after})"
+        )
+    summary = run_summary(path) if path.is_dir() else None
+    if summary is not None:
+        return (
+            f"{path} is the output of `sfbsim run` ({summary}): the tables of one run, not an "
+            f"experiment, so there is no results database for `sfbsim {command}`. Read its "
+            f"tables directly ({path / 'year_region.csv'}, yearly.csv, families.csv, ...; "
+            "docs/outputs.md defines every column), or compare scenarios on paired "
+            f"replications: `{example}`, {after}"
+        )
+    runs = (
+        sorted(m.parent for m in path.rglob(MANIFEST) if run_summary(m.parent))
+        if (path.is_dir())
+        else []
+    )
+    if runs:
+        shown = ", ".join(str(r) for r in runs[:3]) + (" ..." if len(runs) > 3 else "")
+        return (
+            f"no experiment under {path}, only results of `sfbsim run` ({shown}): their tables "
+            "are read directly (docs/outputs.md); for an experiment to list or report, run "
+            f"`{example}`, {after}"
+        )
+    return (
+        f"no results database (results.duckdb) under {path}; it is written by sfbsim compare, "
+        f"sweep and sensitivity (e.g. `{example}`, {after})"
+    )
+
+
 def check_run_folder(out: Path, overwrite: bool) -> Path:
     """Check before any work that ``sfbsim run`` may write its result to ``out``.
 

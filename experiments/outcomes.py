@@ -48,8 +48,73 @@ OUTCOMES: dict[str, str] = {
     "direct_purchases": "Places bought directly after a refusal, per year",
     "dropouts": "Drop-outs from stays, per year",
     "wait_p90": "90th percentile of the wait, days",
+    "municipal_value": "Value of avoided social exclusion that accrues to the municipalities, "
+    "per year, NOK (model.ledger; Menon 2025's values)",
+    "state_value": "Value of avoided social exclusion that accrues to the state, per year, NOK "
+    "(model.ledger)",
+    "societal_value": "Value of avoided social exclusion for society, per year, NOK (model.ledger)",
+    "return_per_krone_society": "Societal value per krone of societal cost (value / cost over "
+    "the period)",
+    "return_per_krone_municipality": "Municipal value per krone of municipal cost (value / "
+    "cost over the period)",
 }
 """Every outcome a comparison reports, with its meaning (the default table shows them all)."""
+
+OUTCOME_UNITS: dict[str, str] = {
+    "admissions": "per year",
+    "residential_share": "share",
+    "referrals": "per year",
+    "proposals_declined": "per year",
+    "intake_refusals": "per year",
+    "consent_refusals": "per year",
+    "follow_ups": "per year",
+    "median_wait": "days",
+    "ssb_child_bed_days": "child-days per year",
+    "family_presence_days": "days per year",
+    "occupancy": "share",
+    "emergency_placements": "per year",
+    "municipal_cost": "NOK per year",
+    "state_cost": "NOK per year",
+    "societal_cost": "NOK per year",
+    "cases": "per year",
+    "direct_purchases": "per year",
+    "dropouts": "per year",
+    "wait_p90": "days",
+    "municipal_value": "NOK per year",
+    "state_value": "NOK per year",
+    "societal_value": "NOK per year",
+    "return_per_krone_society": "NOK per NOK",
+    "return_per_krone_municipality": "NOK per NOK",
+}
+"""The unit of every outcome (``share``: 0-1; NOK in 2025 prices, docs/ledger.md)."""
+
+
+def format_value(value: Any, digits: int = 3, millions: bool = False) -> str:
+    """An outcome value for a table: ``digits`` significant digits below 1,000 (a return per
+    krone of 0.000123 is ``0.000123``, not ``0.000``), whole numbers with thousands
+    separators above; with ``millions``, values from a million up as ``1,994 M``. ``–`` for a
+    missing value."""
+    import math
+
+    if value is None:
+        return "–"
+    value = float(value)
+    if math.isnan(value):
+        return "–"
+    if math.isinf(value):
+        return "∞" if value > 0 else "−∞"
+    magnitude = abs(value)
+    if magnitude == 0:
+        return "0"
+    if millions and magnitude >= 1e6:
+        return format_value(value / 1e6, digits) + " M"
+    if magnitude >= 10 ** (digits - 1) or magnitude >= 1000:
+        return f"{value:,.0f}"
+    if magnitude < 1e-6:
+        return f"{value:.{digits - 1}e}"
+    decimals = max(0, digits - 1 - math.floor(math.log10(magnitude)))
+    return f"{value:,.{decimals}f}"
+
 
 OUTCOME_TABLES = ("yearly", "municipality_yearly", "centre_yearly", "families")
 """The run tables the outcomes (and the ledger) are computed from."""

@@ -2,7 +2,8 @@
 
 Sections: what was compared and which parameters changed; the comparison table; differences
 with 95 % CI bands over time; differences by region and size class; a map of the change in
-use (admissions per year) per municipality.
+use (admissions per year) per municipality. The title and the settings are in words
+(experiments/describe.py).
 """
 
 from __future__ import annotations
@@ -10,18 +11,21 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from sfbsim.experiments.compare import Arm, Experiment, paired_table
+from sfbsim.experiments.describe import changed_settings, comparison_title, dated_entries
 from sfbsim.experiments.files import atomic_write_text, check_file_target
 from sfbsim.experiments.outcomes import OUTCOMES
 from sfbsim.experiments.store import Store, StoreError
 from sfbsim.experiments.uncertainty import what_intervals_cover
+
+if TYPE_CHECKING:
+    from sfbsim.model.data_loading import BundledData
 
 GENERATOR = '<meta name="generator" content="sfbsim">'
 """Marks a report as sfbsim's own: only such a file is replaced by a new report."""
@@ -81,28 +85,48 @@ def load_experiment(folder: Path) -> tuple[Experiment, list[int]]:
     ), seeds
 
 
-def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    """Nested dicts as dotted keys; lists of tables as JSON text."""
-    if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            out.update(flatten(item, f"{prefix}{key}."))
-        return out
-    if isinstance(value, list) and value and isinstance(value[0], dict):
-        return {prefix[:-1]: json.dumps(value, ensure_ascii=False)}
-    return {prefix[:-1]: value}
+def report_title(experiment: Experiment) -> str:
+    """The report's title in words, e.g. ``Co-payments halved compared with the baseline,
+    2025–2034`` (experiments/describe.py)."""
+    spec = experiment.spec
+    return comparison_title(
+        experiment.kind,
+        experiment.baseline.name,
+        [(arm.name, arm.scenario.description) for arm in experiment.others],
+        spec.get("start_year"),
+        spec.get("years"),
+    )
 
 
-def changed_parameters(baseline: Arm, arm: Arm) -> list[tuple[str, Any, Any]]:
-    """``(key, baseline value, reform value)`` for every setting that differs."""
-    skip = {"name", "description", "baseline", "run.seed"}
-    a = flatten(baseline.scenario.model_dump(mode="json"))
-    b = flatten(arm.scenario.model_dump(mode="json"))
-    return [
-        (key, a.get(key), b.get(key))
-        for key in sorted(set(a) | set(b))
-        if key not in skip and a.get(key) != b.get(key)
-    ]
+def settings_html(baseline: Arm, arm: Arm, data: BundledData | None = None) -> str:
+    """A reform's section of "What was compared": its description, the settings that differ
+    from the baseline in words (lever, values with units, the key in the scenario file), its
+    dated changes, new centres (with the weekend policy in force) and closures, and its file."""
+    settings = changed_settings(baseline.scenario, arm.scenario, data)
+    dated = dated_entries(baseline.scenario, arm.scenario, data)
+    rows = "".join(
+        f"<tr><td>{html.escape(s.label)}<br><code>{html.escape(s.key)}</code></td>"
+        f"<td>{html.escape(s.baseline)}</td><td>{html.escape(s.reform)}</td></tr>"
+        for s in settings
+    )
+    table = (
+        "<table class='settings'><thead><tr><th>setting</th><th>baseline</th><th>reform</th>"
+        f"</tr></thead><tbody>{rows}</tbody></table>"
+        if rows
+        else ""
+    )
+    items = "".join(f"<li>{html.escape(text)}</li>" for text in dated)
+    listed = f"<ul>{items}</ul>" if items else ""
+    if not table and not listed:
+        table = "<p>No setting differs from the baseline.</p>"
+    description = arm.scenario.description.strip()
+    return (
+        f"<h3>{html.escape(arm.name)}</h3>"
+        + (f"<p>{html.escape(description)}</p>" if description else "")
+        + f"{table}{listed}"
+        f"<details><summary>scenario file</summary><pre>{html.escape(arm.text)}</pre>"
+        "</details>"
+    )
 
 
 def _png(fig: Any) -> str:
@@ -259,6 +283,8 @@ td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}
 th{background:#f0f0f0} td:first-child,td:nth-child(2){text-align:left}
 pre{background:#f7f7f7;padding:8px;font-size:12px;overflow:auto}
 img{max-width:100%}
+table.settings td{text-align:left;vertical-align:top} code{font-size:11px;color:#555}
+.id{color:#666;margin-top:-0.6em}
 """
 
 
@@ -275,15 +301,17 @@ def write_report(folder: Path, target: Path | None = None) -> Path:
         sections = []
         spec = experiment.spec
         base = experiment.baseline
+        title = report_title(experiment)
         sections.append(
-            f"<h1>sfbsim {html.escape(experiment.kind)}: {html.escape(experiment.experiment_id)}"
-            "</h1>"
+            f"<h1>{html.escape(title)}</h1>"
+            f"<p class='id'>sfbsim {html.escape(experiment.kind)} "
+            f"{html.escape(experiment.experiment_id)}</p>"
             f"<p>{len(seeds)} paired replications (seeds {seeds[0] if seeds else '–'}–"
             f"{seeds[-1] if seeds else '–'}), {spec.get('years')} years from "
             f"{spec.get('start_year')}; code {html.escape(experiment.code_version)}; data "
-            f"{html.escape(str(spec.get('data')))}. Differences are reform − baseline on common "
-            "random numbers; bands and bars are 95 % confidence intervals of the mean "
-            "difference. Counts are per year.</p>"
+            f"{html.escape(str(spec.get('data') or 'bundled'))}. Differences are reform − "
+            "baseline on common random numbers; bands and bars are 95 % confidence intervals "
+            "of the mean difference. Counts are per year.</p>"
             f"<p><b>What the intervals cover.</b> "
             f"{html.escape(what_intervals_cover(experiment.uncertainty))}</p>"
         )
@@ -292,23 +320,11 @@ def write_report(folder: Path, target: Path | None = None) -> Path:
             f"<p><b>Baseline:</b> {html.escape(base.name)} — "
             f"{html.escape(base.scenario.description)}</p>"
         )
+        from sfbsim.model.data_loading import load_data
+
+        bundled = load_data()
         for arm in experiment.others:
-            changes = changed_parameters(base, arm)
-            rows = (
-                "".join(
-                    f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(a))}</td>"
-                    f"<td>{html.escape(str(b))}</td></tr>"
-                    for k, a, b in changes
-                )
-                or "<tr><td colspan=3>no parameter differs from the baseline</td></tr>"
-            )
-            sections.append(
-                f"<h3>{html.escape(arm.name)}</h3><p>{html.escape(arm.scenario.description)}</p>"
-                "<table><thead><tr><th>setting</th><th>baseline</th><th>reform</th></tr></thead>"
-                f"<tbody>{rows}</tbody></table>"
-                f"<details><summary>scenario file</summary><pre>{html.escape(arm.text)}</pre>"
-                "</details>"
-            )
+            sections.append(settings_html(base, arm, bundled))
         if not seeds:
             sections.append("<p>No replication has finished yet.</p>")
         else:
@@ -352,7 +368,7 @@ def write_report(folder: Path, target: Path | None = None) -> Path:
                     sections.append(f'<img alt="map {html.escape(name)}" src="{image}">')
         page = (
             f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>{GENERATOR}"
-            f"<title>sfbsim report {html.escape(experiment.experiment_id)}</title>"
+            f"<title>{html.escape(title)}</title>"
             f"<style>{STYLE}</style></head><body>" + "\n".join(sections) + "</body></html>"
         )
         atomic_write_text(target, page)

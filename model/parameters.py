@@ -169,69 +169,158 @@ Multiplier = Annotated[float, Field(ge=0, le=10)]
 """A lever's multiplier: 0-10 (10 times today's rate, capacity or case volume at most)."""
 
 
+def unit(text: str, none: str | None = None) -> dict[str, str]:
+    """A lever's unit, and what leaving it unset (None) means, kept with its field
+    (``sfbsim levers``, the report and docs/ODD.md §9 show them)."""
+    return {"unit": text} if none is None else {"unit": text, "none": none}
+
+
+OWN = "each centre's own"
+"""What an unset all-centre lever means."""
+AS_ALL = "as for every centre"
+"""What an unset per-centre override means."""
+
+
+CENTRE_DATA = "default: the centre's value in model/data/centres.csv"
+
+
 class CentreOverride(Strict):
     """Per-centre lever values; anything left out keeps the bundled value."""
 
-    weekend_policy: WeekendPolicy | None = None
-    residential_units: Units | None = None
-    home_based_capacity: Units | None = None
-    summer_closure_weeks: Annotated[int, Field(ge=0, le=12)] | None = None
-    holidays_open: bool | None = None
+    weekend_policy: WeekendPolicy | None = Field(
+        None,
+        description=f"This centre's weekend policy, above the all-centre lever ({CENTRE_DATA})",
+        json_schema_extra=unit("policy", AS_ALL),
+    )
+    residential_units: Units | None = Field(
+        None,
+        description=f"This centre's residential units (families at a time; {CENTRE_DATA})",
+        json_schema_extra=unit("units", AS_ALL),
+    )
+    home_based_capacity: Units | None = Field(
+        None,
+        description=f"This centre's home-based assessments at a time by its staff ({CENTRE_DATA})",
+        json_schema_extra=unit("families", AS_ALL),
+    )
+    summer_closure_weeks: Annotated[int, Field(ge=0, le=12)] | None = Field(
+        None,
+        description=f"This centre's summer closure from ISO week 29 ({CENTRE_DATA})",
+        json_schema_extra=unit("weeks", AS_ALL),
+    )
+    holidays_open: bool | None = Field(
+        None,
+        description="This centre open on public holidays (default: the all-centre lever)",
+        json_schema_extra=unit("on/off", AS_ALL),
+    )
 
 
 class Levers(Strict):
     """Policy levers (brief §6)."""
 
     weekend_policy: WeekendPolicy | None = Field(
-        None, description="Weekend policy for every centre (None keeps each centre's own)"
+        None,
+        description="Weekend policy for every centre (left out: each centre keeps its own)",
+        json_schema_extra=unit("policy", OWN),
     )
-    holidays_open: bool = Field(False, description="Centres open on public holidays")
+    holidays_open: bool = Field(
+        False, description="Centres open on public holidays", json_schema_extra=unit("on/off")
+    )
     summer_closure_weeks: Annotated[int, Field(ge=0, le=12)] | None = Field(
-        None, description="Summer closure weeks for every centre (None keeps each centre's own)"
+        None,
+        description="Summer closure weeks for every centre (left out: each centre keeps its own)",
+        json_schema_extra=unit("weeks", OWN),
     )
-    copay_multiplier: Multiplier = Field(1.0, description="Multiplier on all centre co-payments")
-    copay_multiplier_residential: Multiplier = Field(1.0, description="Extra, residential")
-    copay_multiplier_home: Multiplier = Field(1.0, description="Extra, home-based")
+    copay_multiplier: Multiplier = Field(
+        1.0,
+        description="Multiplier on all centre co-payments (the Ministry's rates, "
+        "model/data/copay_rates.csv)",
+        json_schema_extra=unit("× rate"),
+    )
+    copay_multiplier_residential: Multiplier = Field(
+        1.0,
+        description="Extra multiplier on the co-payment for residential stays",
+        json_schema_extra=unit("× rate"),
+    )
+    copay_multiplier_home: Multiplier = Field(
+        1.0,
+        description="Extra multiplier on the co-payment for home-based assessments",
+        json_schema_extra=unit("× rate"),
+    )
     copay_multiplier_high_risk: Multiplier = Field(
-        1.0, description="Extra multiplier on centre co-payments for high-risk cases"
+        1.0,
+        description="Extra multiplier on centre co-payments for high-risk cases",
+        json_schema_extra=unit("× rate"),
     )
     full_municipal_financing: bool = Field(
         False,
         description="The municipality pays the full cost of centre assessments instead of the "
         "co-payment (the Alta/Færder/Røyken trial, Deloitte 2019)",
+        json_schema_extra=unit("on/off"),
     )
     case_rate_multiplier: Multiplier = Field(
         1.0,
         description="Multiplier on the serious-concern case rate (e.g. the pandemic, falling "
         "case volumes)",
+        json_schema_extra=unit("× rate"),
     )
     older_children_included: bool = Field(
         False,
         description="Centres also take children 6-12 (the pre-2022 mandate)",
+        json_schema_extra=unit("on/off"),
     )
-    units_multiplier: Multiplier = Field(1.0, description="Multiplier on residential units")
-    home_capacity_multiplier: Multiplier = Field(1.0, description="Multiplier, home-based")
+    units_multiplier: Multiplier = Field(
+        1.0,
+        description="Multiplier on every centre's residential units (rounded per centre)",
+        json_schema_extra=unit("× units"),
+    )
+    home_capacity_multiplier: Multiplier = Field(
+        1.0,
+        description="Multiplier on every centre's home-based capacity (rounded per centre)",
+        json_schema_extra=unit("× capacity"),
+    )
     intake_meeting_days: list[Weekday] = Field(
         default_factory=lambda: ["tue", "thu"],
         min_length=1,
         description="Weekdays of intake assessment meetings (standard process: twice a week)",
+        json_schema_extra=unit("weekdays"),
     )
     fast_track_urgent: bool = Field(
-        False, description="Urgent referrals are allocated on the day, not at the next meeting"
+        False,
+        description="Urgent referrals are allocated on the day, not at the next meeting",
+        json_schema_extra=unit("on/off"),
     )
-    duty_to_assist: bool = Field(False, description="Bufetat may not refuse: it queues instead")
+    duty_to_assist: bool = Field(
+        False,
+        description="Bufetat may not refuse: it queues instead",
+        json_schema_extra=unit("on/off"),
+    )
     information_campaign: float = Field(
-        0.0, ge=0, le=1, description="Share of the gap to full familiarity closed at the start"
+        0.0,
+        ge=0,
+        le=1,
+        description="Share of the gap to full familiarity closed at the start",
+        json_schema_extra=unit("share"),
     )
-    sibling_flexibility: bool = Field(False, description="Centres take siblings over 6 along")
-    guidance_allowed: bool = Field(False, description="Guidance allowed during assessment")
+    sibling_flexibility: bool = Field(
+        False,
+        description="Centres take siblings over 6 along",
+        json_schema_extra=unit("on/off"),
+    )
+    guidance_allowed: bool = Field(
+        False,
+        description="Guidance allowed during assessment",
+        json_schema_extra=unit("on/off"),
+    )
     guidance_stays: bool = Field(
         False,
         description="Residential stays combine assessment with guidance, as before the 2022 "
         "reform: their median length is multiplied by guidance_stay_factor",
+        json_schema_extra=unit("on/off"),
     )
     centres: dict[str, CentreOverride] = Field(
-        default_factory=dict, description="Per-centre overrides by centre_id"
+        default_factory=dict,
+        description="Per-centre overrides by centre_id ([levers.centres.ID], listed below)",
+        json_schema_extra=unit("table"),
     )
 
     @model_validator(mode="after")
@@ -302,18 +391,67 @@ CENTRE_LEVERS: tuple[str, ...] = (
 
 
 class NewCentre(Strict):
-    """A centre that opens during the run (e.g. in the north or in Innlandet)."""
+    """A centre that opens during the run (e.g. in the north or in Innlandet).
 
-    centre_id: str = Field(pattern=r"^[a-z0-9_]+$")
-    name: str = ""
-    kommunenummer: str = Field(pattern=r"^[0-9]{4}$")
-    operator: Literal["bufetat", "ideell", "oslo_municipal"] = "bufetat"
-    residential_units: Units = 5
-    home_based_capacity: Units = 3
-    weekend_policy: WeekendPolicy = "every_other_weekend_closed"
-    summer_closure_weeks: Annotated[int, Field(ge=0, le=12)] = 2
-    nationwide_intake: bool = False
-    opens: dt.date | None = None
+    Its ``weekend_policy`` is its own: a scenario's all-centre ``weekend_policy`` lever (and a
+    dated change of it) overrides it, a per-centre override or change for it overrides both
+    (model/reforms.py, ``LeverTimeline.centre_setting``).
+    """
+
+    centre_id: str = Field(
+        pattern=r"^[a-z0-9_]+$",
+        description="Identifier (lower-case letters, digits, _), e.g. for [levers.centres.ID]",
+        json_schema_extra=unit("name"),
+    )
+    name: str = Field(
+        "",
+        description="Display name",
+        json_schema_extra=unit("text", "New centre in MUNICIPALITY"),
+    )
+    kommunenummer: str = Field(
+        pattern=r"^[0-9]{4}$",
+        description="The municipality it lies in (2024 numbers, model/data/municipalities.csv)",
+        json_schema_extra=unit("4 digits"),
+    )
+    operator: Literal["bufetat", "ideell", "oslo_municipal"] = Field(
+        "bufetat",
+        description="Who runs it: Bufetat, a non-profit (ideell) or Oslo municipality",
+        json_schema_extra=unit("operator"),
+    )
+    residential_units: Units = Field(
+        5,
+        description="Residential units (families at a time); ASSUMPTION 5: Bufetat's centres "
+        "have 4-6 (model/data/centres.csv)",
+        json_schema_extra=unit("units"),
+    )
+    home_based_capacity: Units = Field(
+        3,
+        description="Home-based assessments at a time by its staff; ASSUMPTION 3: the median "
+        "Bufetat centre's (model/data/centres.csv)",
+        json_schema_extra=unit("families"),
+    )
+    weekend_policy: WeekendPolicy = Field(
+        "every_other_weekend_closed",
+        description="Its own weekend policy (the most common one in model/data/centres.csv); "
+        "the scenario's weekend_policy lever, when set, overrides it",
+        json_schema_extra=unit("policy"),
+    )
+    summer_closure_weeks: Annotated[int, Field(ge=0, le=12)] = Field(
+        2,
+        description="Summer closure from ISO week 29; 2 as most centres in "
+        "model/data/centres.csv (the scenario's lever, when set, overrides it)",
+        json_schema_extra=unit("weeks"),
+    )
+    nationwide_intake: bool = Field(
+        False,
+        description="Takes families from the whole country, not only its region",
+        json_schema_extra=unit("on/off"),
+    )
+    opens: dt.date | None = Field(
+        None,
+        description="Opening day (default: the first day of the run)",
+        json_schema_extra=unit("date", "the run's first day"),
+    )
 
 
 class ClosedCentre(Strict):

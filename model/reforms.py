@@ -45,6 +45,14 @@ class LeverTimeline:
         """A timeline for looking up the levers on any date (``levers_on_date``)."""
         return cls(base, changes, _Span(EPOCH, FOREVER))
 
+    @classmethod
+    def for_period(
+        cls, base: Levers, changes: list[Change], start: dt.date, end: dt.date
+    ) -> LeverTimeline:
+        """A timeline of the days ``start`` to ``end`` (exclusive) without a model, e.g. a
+        scenario's run (``Scenario.run.first_day``, ``end_day``)."""
+        return cls(base, changes, _Span(start, (end - start).days))
+
     def _day(self, date: dt.date | None, default: int) -> int:
         if date is None:
             return default
@@ -110,6 +118,20 @@ class LeverTimeline:
                 return change.value
         override = self.base.centres.get(centre_id)
         return getattr(override, lever, None) if override is not None else None
+
+    def centre_setting(self, centre_id: str, lever: str, day: int, own: Any) -> tuple[Any, str]:
+        """A centre's value of an all-centre lever (``weekend_policy``, ``holidays_open``) on
+        ``day``, and where it comes from, by the module's precedence: ``"centre"`` (a dated
+        change or override for this centre), ``"all centres"`` (the scenario's lever or a dated
+        change of it, when set) or ``"own"`` (``own``: the centre's value in the data or in
+        ``[[new_centres]]``)."""
+        value = self.centre_value(centre_id, lever, day)
+        if value is not None:
+            return value, "centre"
+        value = getattr(self.levers_on(day), lever)
+        if value is not None:
+            return value, "all centres"
+        return own, "own"
 
 
 def check_overlaps(changes: list[Change]) -> None:

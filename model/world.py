@@ -144,10 +144,8 @@ def centre_open_days(model: SfbModel, row: Any) -> np.ndarray:
     for start, end in zip(starts, ends, strict=True):
         day = max(start, 1)
         levers = timeline.levers_on(day)
-        weekend = _first(
-            timeline.centre_value(row.centre_id, "weekend_policy", day),
-            levers.weekend_policy,
-            row.weekend_policy,
+        weekend, _ = timeline.centre_setting(
+            row.centre_id, "weekend_policy", day, row.weekend_policy
         )
         holidays_open = _first(
             timeline.centre_value(row.centre_id, "holidays_open", day), levers.holidays_open

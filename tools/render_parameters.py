@@ -1,5 +1,6 @@
 """Write the parameter and lever tables of docs/ODD.md from the parameter files
-(model/data/parameters/*.toml) and the levers (model/parameters.py).
+(model/data/parameters/*.toml) and the levers (model/parameters.py, read by
+experiments/catalogue.py as for ``sfbsim levers``).
 
 The tables sit between the markers ``<!-- parameters:start -->`` / ``<!-- parameters:end -->``
 and ``<!-- levers:start -->`` / ``<!-- levers:end -->``; everything else in ODD.md is prose.
@@ -14,8 +15,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from sfbsim.experiments.catalogue import lever_catalogue
 from sfbsim.model.parameter_files import entries
-from sfbsim.model.parameters import Levers
 
 ODD = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
 
@@ -44,43 +45,23 @@ def parameter_table() -> str:
     return "\n".join(lines).strip()
 
 
-def allowed(field) -> str:
-    """The values a lever allows, in words (from its type and bounds)."""
-    import types
-    import typing
-
-    annotation = field.annotation
-    inner = annotation
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        inner = next(a for a in typing.get_args(annotation) if a is not type(None))
-    metadata = list(field.metadata)
-    if typing.get_origin(inner) is typing.Annotated:
-        metadata += list(inner.__metadata__)
-        inner = typing.get_args(inner)[0]
-    metadata += [m for info in metadata for m in getattr(info, "metadata", [])]
-    low = next((m.ge for m in metadata if hasattr(m, "ge")), None)
-    high = next((m.le for m in metadata if hasattr(m, "le")), None)
-    if typing.get_origin(inner) is typing.Literal:
-        return ", ".join(str(v) for v in typing.get_args(inner))
-    if typing.get_origin(inner) is list:
-        (item,) = typing.get_args(inner)
-        return "list of " + ", ".join(str(v) for v in typing.get_args(item))
-    if inner is bool:
-        return "true, false"
-    if typing.get_origin(inner) is dict:
-        return "a table per centre_id (CentreOverride)"
-    if low is not None or high is not None:
-        return f"{low if low is not None else '−∞'}–{high if high is not None else '∞'}"
-    return getattr(inner, "__name__", str(inner))
-
-
 def lever_table() -> str:
-    """Markdown table of the levers a scenario can set, with the values each allows."""
-    lines = ["| lever | default | allowed | meaning |", "|---|---|---|---|"]
-    for name, field in Levers.model_fields.items():
-        default = field.default if field.default_factory is None else field.default_factory()
-        lines.append(f"| `{name}` | {default} | {allowed(field)} | {field.description} |")
-    return "\n".join(lines)
+    """Markdown tables of the levers a scenario can set, section by section, with the values
+    each allows (experiments.catalogue: the same list as ``sfbsim levers``)."""
+    lines: list[str] = []
+    section = None
+    for lever in lever_catalogue():
+        if lever["section"] != section:
+            section = lever["section"]
+            lines += ["" if lines else "", f"`{lever['table']}`", ""]
+            lines += ["| lever | default | allowed | unit | dated | meaning |"]
+            lines += ["|---|---|---|---|---|---|"]
+        dated = "yes" if lever["dated"] else ""
+        lines.append(
+            f"| `{lever['name']}` | {lever['default_text']} | {lever['allowed']} | "
+            f"{lever['unit']} | {dated} | {lever['meaning']} |"
+        )
+    return "\n".join(lines).strip()
 
 
 def render(text: str) -> str:

@@ -26,7 +26,7 @@ from sfbsim.experiments.compare import (  # noqa: E402
 )
 from sfbsim.experiments.errors import ExperimentError  # noqa: E402
 from sfbsim.experiments.execution import Executor  # noqa: E402
-from sfbsim.experiments.outcomes import OUTCOMES  # noqa: E402
+from sfbsim.experiments.outcomes import OUTCOMES, format_value  # noqa: E402
 from sfbsim.experiments.scenario_files import (  # noqa: E402
     MAX_SCENARIO_BYTES,
     ScenarioError,
@@ -286,7 +286,7 @@ def table_html(comparison: Comparison) -> str:
             return "–"
         if outcome in PERCENT_OUTCOMES:
             return f"{100 * value:.1f} {unit}"
-        return f"{value:,.1f}"
+        return format_value(value)  # three significant digits: a return per krone is not 0.0
 
     numbers = ("baseline_mean", "reform_mean", "diff_mean", "diff_ci_low", "diff_ci_high")
     numbers += ("effect_p05", "effect_p95")

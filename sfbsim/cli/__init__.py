@@ -1,17 +1,20 @@
 """The ``sfbsim`` command line: one Typer app, one module per group of commands.
 
 ``run`` (sfbsim.cli.run), ``compare``, ``sweep``, ``sensitivity``, ``results`` and ``report``
-(sfbsim.cli.experiments), ``calibrate`` (sfbsim.cli.calibrate), ``explain``
-(sfbsim.cli.explain) and ``app`` (sfbsim.cli.serve).
+(sfbsim.cli.experiments), ``calibrate`` (sfbsim.cli.calibrate), ``explain`` (sfbsim.cli.explain),
+``app`` (sfbsim.cli.serve), and what exists: ``scenarios``, ``levers``, ``outcomes`` and
+``--version`` (sfbsim.cli.listings).
 Heavy modules (the model, pandas, the app) are imported inside the commands, so ``--help``
 answers at once.
 """
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
-from sfbsim.cli import calibrate, experiments, explain, run, serve
+from sfbsim.cli import calibrate, experiments, explain, listings, run, serve
 
 app = typer.Typer(
     help="sfbsim: simulate municipal referrals to centres for parents and children "
@@ -22,10 +25,21 @@ app = typer.Typer(
 
 
 @app.callback()
-def sfbsim() -> None:
+def sfbsim(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print the version (and git commit) and stop.",
+            callback=listings.version_callback,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
     """Simulate referrals to centres for parents and children and compare policy levers.
 
-    Start with `sfbsim run` (the baseline); see `sfbsim COMMAND --help` for each command.
+    Start with `sfbsim run` (the baseline); `sfbsim scenarios`, `sfbsim levers` and
+    `sfbsim outcomes` list what exists; see `sfbsim COMMAND --help` for each command.
     """
 
 
@@ -35,6 +49,8 @@ for _command in experiments.COMMANDS:
 app.command()(calibrate.calibrate)
 app.command()(explain.explain)
 app.command("app")(serve.app_command)
+for _command in listings.COMMANDS:
+    app.command()(_command)
 
 
 def main() -> None:

@@ -7,13 +7,14 @@ name or CSV cell holding ``[/]`` is printed as it is), and every input error exi
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 if TYPE_CHECKING:
+    from rich.table import Table
     from rich.text import Text
 
 
@@ -72,6 +73,42 @@ def cells(*values: object) -> list[Text]:
     from rich.text import Text
 
     return [Text(str(value)) for value in values]
+
+
+def fitted_table(
+    build: Callable[[set[str]], Table], optional: Sequence[str]
+) -> tuple[Table, list[str], int]:
+    """``build(left_out)`` with as few of the ``optional`` columns left out (in that order) as
+    the terminal's width needs for every cell to keep its natural width (no number folded over
+    two lines); also what was left out and the width the full table needs."""
+    from rich.measure import Measurement
+
+    real = console.real()
+    wide = real.options.update_width(100_000)
+
+    def width(table: Table) -> int:
+        return Measurement.get(real, wide, table).maximum
+
+    table = build(set())
+    needed = width(table)
+    left: list[str] = []
+    for name in optional:
+        if width(table) <= real.width:
+            break
+        left.append(name)
+        table = build(set(left))
+    return table, left, needed
+
+
+def note_left_out(left: list[str], needed: int, where: str) -> None:
+    """Say which columns a narrow terminal left out and how to see them."""
+    if left:
+        wide = max(needed, console.width + 1)
+        note(
+            f"left out at {console.width} columns: {', '.join(left)}; to show them, widen the "
+            f"terminal or set COLUMNS={wide} (e.g. COLUMNS={wide} sfbsim ...); {where} has "
+            "every column"
+        )
 
 
 def input_errors() -> tuple[type[BaseException], ...]:

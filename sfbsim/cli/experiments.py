@@ -15,7 +15,10 @@ from sfbsim.cli.common import (
     console,
     errors,
     fail,
+    fitted_table,
+    input_errors,
     note,
+    note_left_out,
     say,
 )
 from sfbsim.cli.common import cells as plain
@@ -383,60 +386,118 @@ def _say_auto(auto, outcome: str, target: float, max_reps: int) -> None:
         )
 
 
-def _fmt(value: float) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    magnitude = abs(value)
-    if magnitude == 0:
-        return "0"
-    if magnitude >= 1000:
-        return f"{value:,.0f}"
-    if magnitude >= 10:
-        return f"{value:.1f}"
-    if magnitude >= 1:
-        return f"{value:.2f}"
-    return f"{value:.3f}"
+def _fmt(value: float | None) -> str:
+    """A number for a table: three significant digits, millions as ``1,994 M``."""
+    from sfbsim.experiments.outcomes import format_value
+
+    return format_value(value, millions=True)
 
 
-def print_comparison(table: pd.DataFrame, title: str = "Reform − baseline") -> None:
-    """The comparison table, as a policy analyst reads it, with what its intervals cover."""
+def print_comparison(
+    table: pd.DataFrame,
+    baseline: str = "baseline",
+    where: str = "comparison.csv",
+    split: bool = True,
+    arm: str = "reform",
+    label: str = "scenario",
+) -> None:
+    """The comparison table as a policy analyst reads it, with what its intervals cover.
+
+    One table per reform (``split``; else one table with a column of scenarios headed
+    ``label``, e.g. a sweep's points; ``arm`` heads the column of their means). At a narrow
+    terminal the secondary columns (the reform's mean, which is baseline plus difference, then
+    the baseline's mean, then the interval over the posterior) are left out, and a note says
+    which and how to widen; ``where`` has them all.
+    """
+    from functools import partial
+
+    from sfbsim.experiments.uncertainty import what_intervals_cover
+
+    posterior = "uncertainty" in table.columns and (table["uncertainty"] == "posterior").any()
+    caption = what_intervals_cover("posterior" if posterior else "fixed")
+    has_groups = "scope" in table.columns and (table["scope"] != "national").any()
+    parts = list(table.groupby("scenario", sort=False)) if split else [(None, table)]
+    outcomes = list(dict.fromkeys(table["outcome"]))
+    left_out: list[str] = []
+    needed = 0
+    for scenario, rows in parts:
+        reps = sorted(set(rows["reps"]))
+        title = f"{scenario if scenario is not None else label} − {baseline}"
+        if len(outcomes) == 1:
+            title += f": {outcomes[0]}"
+        over = f"{reps[0]} paired replications" if len(reps) == 1 else "paired replications"
+        title += f" (mean over {over})"
+        columns: list[tuple[str, str]] = []
+        if scenario is None:
+            columns.append(("scenario", "left"))  # shown under the arm's name
+        if len(outcomes) > 1:
+            columns.append(("outcome", "left"))
+        if has_groups:
+            columns.append(("group", "left"))
+        numbers = ["baseline", arm, "difference", "95 % CI"]
+        numbers += ["90 % over posterior", "sign"] if posterior else []
+        numbers += ["reps"] if len(reps) > 1 else []
+        columns += [(name, "right") for name in numbers]
+        cells = _comparison_cells(rows, posterior, arm)
+        build = partial(_cell_table, title, columns, cells, headers={"scenario": label})
+        shown, left, width = fitted_table(build, [arm, "baseline", "90 % over posterior"])
+        console.print(shown)
+        left_out = list(dict.fromkeys([*left_out, *left]))
+        needed = max(needed, width)
+    from rich.text import Text
+
+    console.print(Text(caption + " M = million."))
+    note_left_out(left_out, needed, where)
+
+
+def _comparison_cells(rows: pd.DataFrame, posterior: bool, arm: str) -> list[dict[str, str]]:
+    """The cells of a comparison table's rows, by column name."""
     import pandas as pd
+
+    out = []
+    for row in rows.to_dict("records"):
+        cells = {
+            "scenario": str(row["scenario"]),
+            "outcome": str(row["outcome"]),
+            "group": "national" if row.get("scope") == "national" else str(row.get("group")),
+            "baseline": _fmt(row["baseline_mean"]),
+            arm: _fmt(row["reform_mean"]),
+            "difference": _fmt(row["diff_mean"]),
+            "95 % CI": f"{_fmt(row['diff_ci_low'])} … {_fmt(row['diff_ci_high'])}",
+            "reps": str(row["reps"]),
+        }
+        if posterior:
+            share = row["same_sign_share"]
+            cells["90 % over posterior"] = f"{_fmt(row['effect_p05'])} … {_fmt(row['effect_p95'])}"
+            cells["sign"] = (
+                "–" if pd.isna(share) else "robust" if row["robust"] else f"flips ({share:.0%})"
+            )
+        out.append(cells)
+    return out
+
+
+def _cell_table(
+    title: str,
+    columns: list[tuple[str, str]],
+    cells: list[dict[str, str]],
+    left: set[str],
+    headers: dict[str, str] | None = None,
+):
+    """A table of ``cells`` with the ``columns`` (name, justify) not in ``left`` (headed by
+    ``headers`` or their names): a rule under the head, no vertical lines; numbers
+    (right-justified) are never folded."""
+    headers = headers or {}
+    from rich import box
     from rich.table import Table
     from rich.text import Text
 
-    posterior = "uncertainty" in table.columns and (table["uncertainty"] == "posterior").any()
-    from sfbsim.experiments.uncertainty import what_intervals_cover
-
-    caption = what_intervals_cover("posterior" if posterior else "fixed")
-    shown = Table(title=Text(f"{title} (mean over paired replications)"), caption=Text(caption))
-    has_groups = "scope" in table.columns
-    columns = ["scenario", "outcome"] + (["group"] if has_groups else [])
-    for name in columns:
-        shown.add_column(name)
-    numbers = ["baseline", "reform", "difference", "95 % CI"]
-    if posterior:
-        numbers += ["90 % over posterior", "sign"]
-    for name in [*numbers, "reps"]:
-        shown.add_column(name, justify="right")
-    for row in table.itertuples(index=False):
-        cells = [row.scenario, row.outcome]
-        if has_groups:
-            cells.append("national" if row.scope == "national" else f"{row.group}")
-        cells += [
-            _fmt(row.baseline_mean),
-            _fmt(row.reform_mean),
-            _fmt(row.diff_mean),
-            f"{_fmt(row.diff_ci_low)} … {_fmt(row.diff_ci_high)}",
-        ]
-        if posterior:
-            cells.append(f"{_fmt(row.effect_p05)} … {_fmt(row.effect_p95)}")
-            share = row.same_sign_share
-            cells.append(
-                "–" if pd.isna(share) else "robust" if row.robust else f"flips ({share:.0%})"
-            )
-        cells.append(str(row.reps))
-        shown.add_row(*plain(*cells))
-    console.print(shown)
+    shown = Table(title=Text(title), box=box.SIMPLE_HEAD, pad_edge=False)
+    kept = [(name, justify) for name, justify in columns if name not in left]
+    for name, justify in kept:
+        shown.add_column(headers.get(name, name), justify=justify, no_wrap=justify == "right")
+    for row in cells:
+        shown.add_row(*plain(*[row[name] for name, _ in kept]))
+    return shown
 
 
 # --- sweep and sensitivity ------------------------------------------------------------------
@@ -580,7 +641,9 @@ def sweep(
                     for p, (_, row) in zip(shown["scenario"], shown.iterrows(), strict=True)
                 ]
             )
-            print_comparison(shown, title="Sweep point − baseline")
+            print_comparison(
+                shown, where="sweep.csv", split=False, arm="point mean", label="Sweep point"
+            )
         say(f"Sweep of {len(points)} points written to ", (str(out / "sweep.csv"), "bold"))
     finally:
         experiment.close()
@@ -662,20 +725,33 @@ def sensitivity(
         table = pd.concat(frames, ignore_index=True)
         atomic_write_frame(table, out / "sensitivity.csv")
         if not quiet:
-            from rich.table import Table
-            from rich.text import Text
-
-            shown = Table(title=Text(f"Sensitivity ({method}, {len(points)} points × {reps} reps)"))
-            for column in table.columns:
-                shown.add_column(
-                    column, justify="left" if column in ("outcome", "method", "lever") else "right"
-                )
-            for row in table.itertuples(index=False):
-                shown.add_row(*plain(*[v if isinstance(v, str) else _fmt(v) for v in row]))
-            console.print(shown)
+            print_sensitivity(table, method, f"{len(points)} points × {reps} reps")
         say("Indices written to ", (str(out / "sensitivity.csv"), "bold"))
     finally:
         experiment.close()
+
+
+def print_sensitivity(table: pd.DataFrame, method: str, size: str) -> None:
+    """One table per outcome: a row per lever, its indices (columns that do not fit the
+    terminal are left out from the right, with a note)."""
+    from functools import partial
+
+    indices = [c for c in table.columns if c not in ("outcome", "method", "lever")]
+    columns = [("lever", "left"), *[(name, "right") for name in indices]]
+    left_out: list[str] = []
+    needed = 0
+    for outcome, rows in table.groupby("outcome", sort=False):
+        cells = [
+            {"lever": str(row["lever"]), **{name: _fmt(row[name]) for name in indices}}
+            for row in rows.to_dict("records")
+        ]
+        title = f"Sensitivity of {outcome} ({method}, {size})"
+        build = partial(_cell_table, title, columns, cells)
+        shown, left, width = fitted_table(build, indices[::-1])
+        console.print(shown)
+        left_out = list(dict.fromkeys([*left_out, *left]))
+        needed = max(needed, width)
+    note_left_out(left_out, needed, "sensitivity.csv")
 
 
 # --- results --------------------------------------------------------------------------------
@@ -691,20 +767,29 @@ def results(
         Path | None, typer.Option(help="Export folder (default: OUT/export beside the database).")
     ] = None,
 ) -> None:
-    """List the experiments stored under PATH, or export one to Parquet or CSV."""
-    from rich.table import Table
-    from rich.text import Text
+    """List the experiments stored under PATH, or export one to Parquet or CSV.
 
+    PATH is the --out folder of sfbsim compare, sweep or sensitivity (or a folder of them);
+    the folder of `sfbsim run` holds tables to read directly, not experiments.
+    """
+    from sfbsim.experiments.files import not_an_experiment
     from sfbsim.experiments.store import Store, StoreError, find_databases
 
     if format not in ("parquet", "csv"):
         raise fail(f"--format {format!r}: allowed: parquet, csv")
     databases = find_databases(path)
     if not databases:
-        raise fail(f"no results.duckdb under {path}; run sfbsim compare/sweep/sensitivity first")
+        raise fail(not_an_experiment(path, "results"))
     listing = []
     for db in databases:
-        with bad_input(), Store(db, read_only=True) as store:
+        try:
+            store = Store(db, read_only=True)
+        except input_errors() as error:
+            if len(databases) == 1:
+                raise fail(str(error)) from None
+            note(f"skipped: {error}")
+            continue
+        with bad_input(), store:
             frame = store.experiments()
             if export is not None and export in set(frame["experiment_id"]):
                 target = to if to is not None else db.parent / "export"
@@ -715,28 +800,49 @@ def results(
                 for file in files:
                     say(f"wrote {file}")
                 return
-            frame.insert(0, "folder", str(db.parent))
-            listing.append(frame)
+            listing.append((db, frame))
     if export is not None:
         raise fail(f"no experiment {export!r} under {path}; run `sfbsim results {path}` to list")
-    import pandas as pd
+    if not listing:
+        raise fail(f"none of the results databases under {path} could be read (above)")
+    from rich.text import Text
 
-    table = pd.concat(listing, ignore_index=True)
-    shown = Table(title=Text(f"Experiments under {path}"))
-    for column in ("folder", "experiment_id", "kind", "created_at", "scenarios", "runs"):
-        shown.add_column(column, overflow="fold")
-    for row in table.itertuples(index=False):
-        scenarios = row.scenarios or ""
-        if len(scenarios) > 60:
-            scenarios = scenarios[:57] + "..."
+    for db, frame in listing:
+        print_experiments(db, frame)
+    console.print(
+        Text(
+            "Export one: sfbsim results FOLDER --export EXPERIMENT_ID [--format csv]; "
+            "a report: sfbsim report FOLDER."
+        )
+    )
+
+
+def print_experiments(db: Path, frame: pd.DataFrame) -> None:
+    """The experiments of one results database: id (never folded: it is copied into
+    --export), kind, when, runs, and the scenarios (wrapped)."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    shown = Table(
+        title=Text(f"{db.parent} ({db.name})"),
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    shown.add_column("experiment_id", no_wrap=True)
+    shown.add_column("kind", no_wrap=True)
+    shown.add_column("created (UTC)", no_wrap=True)
+    shown.add_column("runs", justify="right", no_wrap=True)
+    shown.add_column("scenarios", ratio=1, min_width=20, overflow="fold")
+    for row in frame.itertuples(index=False):
         shown.add_row(
             *plain(
-                row.folder,
                 row.experiment_id,
                 row.kind,
-                str(row.created_at)[:19],
-                scenarios,
+                str(row.created_at)[:16],
                 str(row.runs),
+                row.scenarios or "",
             )
         )
     console.print(shown)
@@ -749,7 +855,24 @@ def report(
         Path | None, typer.Option(help="HTML file to write (default: FOLDER/report.html).")
     ] = None,
 ) -> None:
-    """Write one self-contained HTML report of the comparison stored in FOLDER."""
+    """Write one self-contained HTML report of the comparison stored in FOLDER.
+
+    FOLDER is the --out folder of sfbsim compare (a folder of `sfbsim run` holds one run's
+    tables, not a comparison).
+    """
+    from sfbsim.experiments.files import not_an_experiment
+    from sfbsim.experiments.store import DB_NAME, find_databases
+
+    folder_db = folder if folder.suffix == ".duckdb" else folder / DB_NAME
+    if not folder_db.is_file():
+        found = find_databases(folder) if folder.is_dir() else []
+        if found:
+            shown = ", ".join(str(db.parent) for db in found[:5])
+            raise fail(
+                f"{folder} holds no experiment itself but these hold one: {shown}; give one of "
+                "them (e.g. `sfbsim report " + str(found[0].parent) + "`)"
+            )
+        raise fail(not_an_experiment(folder, "report"))
     from sfbsim.experiments.report import write_report
 
     with bad_input():

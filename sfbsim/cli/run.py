@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from sfbsim.cli.common import DataOption, ScenarioOption, bad_input, console, note, say
+from sfbsim.cli.common import (
+    DataOption,
+    ScenarioOption,
+    bad_input,
+    console,
+    fitted_table,
+    note,
+    note_left_out,
+    say,
+)
 from sfbsim.cli.common import cells as plain
 
 if TYPE_CHECKING:
@@ -81,7 +90,7 @@ def run(
                 trace=trace,
             )
     if not quiet:
-        print_summary(result.tables["year_region"])
+        print_summary(result.tables["year_region"], str(out / "year_region.csv"))
     say("Results written to ", (str(out), "bold"), f" ({result.manifest['wall_seconds']} s)")
 
 
@@ -101,38 +110,73 @@ SUMMARY_COLUMNS = {
     "wait_days_p50": "wait\np50",
     "wait_days_p90": "wait\np90",
 }
+SECONDARY_COLUMNS = (
+    "proposals_declined",
+    "direct_purchases",
+    "emergency_placements",
+    "own_assessments",
+    "referrals_home",
+    "ssb_child_bed_days",
+    "wait_days_p90",
+    "consent_refusals",
+)
+"""Left out, in this order, when the terminal is too narrow for every column."""
+LEGEND = {
+    "referrals_residential": "ref = referrals to Bufetat",
+    "own_assessments": "own = own home assessments",
+    "emergency_placements": "emerg = emergency placements",
+    "direct_purchases": "bought = direct purchases after a refusal",
+    "occupancy": "occup = residential occupancy",
+}
 
 
-def print_summary(year_region: pd.DataFrame) -> None:
-    """The per-year, per-region table a policy analyst reads first."""
+def print_summary(year_region: pd.DataFrame, where: str = "year_region.csv") -> None:
+    """The per-year, per-region table a policy analyst reads first; at a narrow terminal the
+    secondary columns are left out (a note says which, and how to widen)."""
+    from functools import partial
+
+    from rich.text import Text
+
+    rows = []
+    for row in year_region.to_dict("records"):
+        cells = {"year": str(row["year"]), "region": str(row["region"])}
+        for column in SUMMARY_COLUMNS:
+            cells[column] = _cell(column, row[column])
+        rows.append(cells)
+    build = partial(_summary_table, rows)
+    table, left, needed = fitted_table(build, SECONDARY_COLUMNS)
+    console.print(table)
+    legend = "; ".join(text for column, text in LEGEND.items() if column not in left)
+    console.print(Text(f"Waits in days from referral to start. {legend}."))
+    note_left_out(left, needed, where)
+
+
+def _cell(column: str, value: object) -> str:
     import pandas as pd
-    from rich.console import Console
+
+    if pd.isna(value):
+        return "–"
+    if column == "occupancy":
+        return f"{value:.0%}"
+    if column.startswith("wait"):
+        return f"{value:.0f}"
+    return f"{int(value):,}"
+
+
+def _summary_table(rows: list[dict[str, str]], left: set[str]):
+    from rich import box
     from rich.table import Table
 
-    table = Table(
-        title="sfbsim: per year and region (waits in days from referral to start)",
-        caption="ref = referrals to Bufetat; own = own home assessments; emerg = emergency "
-        "placements; bought = direct purchases after a refusal; occup = residential occupancy",
-    )
+    table = Table(title="sfbsim: per year and region", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("year")
     table.add_column("region")
-    for label in SUMMARY_COLUMNS.values():
-        table.add_column(label, justify="right")
+    shown = [column for column in SUMMARY_COLUMNS if column not in left]
+    for column in shown:
+        table.add_column(SUMMARY_COLUMNS[column], justify="right", no_wrap=True)
     previous_year = None
-    for row in year_region.itertuples(index=False):
-        if previous_year is not None and row.year != previous_year:
+    for row in rows:
+        if previous_year is not None and row["year"] != previous_year:
             table.add_section()
-        previous_year = row.year
-        cells = []
-        for column in SUMMARY_COLUMNS:
-            value = getattr(row, column)
-            if pd.isna(value):
-                cells.append("–")
-            elif column == "occupancy":
-                cells.append(f"{value:.0%}")
-            elif column.startswith("wait"):
-                cells.append(f"{value:.0f}")
-            else:
-                cells.append(f"{int(value):,}")
-        table.add_row(*plain(row.year, row.region, *cells))
-    Console(width=max(console.width, 130)).print(table)
+        previous_year = row["year"]
+        table.add_row(*plain(row["year"], row["region"], *[row[column] for column in shown]))
+    return table
