@@ -271,3 +271,26 @@ def dated_entries(
         label = names.get(closure.centre_id, closure.centre_id)
         out.append(f"{label} ({closure.centre_id}) closes on {closure.closes.isoformat()}")
     return out
+
+
+def known_in_advance(baseline: Scenario, reform: Scenario) -> str | None:
+    """The note for a reform with changes dated after the run starts: decisions taken before
+    the date about stays that run past it already see the change (docs/ODD.md §7.3, an
+    ASSUMPTION: a dated reform is announced, and the centres' calendars published, at least a
+    stay's length ahead)."""
+    first = dt.date(int(reform.run.start_year), 1, 1)
+    dates = sorted(
+        c.start
+        for c in _added(baseline.changes, reform.changes)
+        if c.start is not None and c.start > first
+    )
+    if not dates:
+        return None
+    return (
+        f"Known in advance: a change dated {dates[0].isoformat()} already shapes decisions taken "
+        "before that date about stays that run past it — the parents' answer to an offer and a "
+        "stay's drop-out risk look at the centre's calendar over the stay, the intake offers "
+        "starts after the date, and the services' expectations look a stay's length ahead — so "
+        "the last weeks before the date can differ a little from the baseline. This is intended "
+        "(the reform is taken to be announced at least a stay's length ahead; docs/ODD.md §7.3)."
+    )

@@ -18,7 +18,12 @@ import numpy as np
 import pandas as pd
 
 from sfbsim.experiments.compare import Arm, Experiment, paired_table
-from sfbsim.experiments.describe import changed_settings, comparison_title, dated_entries
+from sfbsim.experiments.describe import (
+    changed_settings,
+    comparison_title,
+    dated_entries,
+    known_in_advance,
+)
 from sfbsim.experiments.files import atomic_write_text, check_file_target
 from sfbsim.experiments.outcomes import OUTCOMES
 from sfbsim.experiments.store import Store, StoreError
@@ -117,6 +122,9 @@ def settings_html(baseline: Arm, arm: Arm, data: BundledData | None = None) -> s
     )
     items = "".join(f"<li>{html.escape(text)}</li>" for text in dated)
     listed = f"<ul>{items}</ul>" if items else ""
+    advance = known_in_advance(baseline.scenario, arm.scenario)
+    if advance:
+        listed += f"<p class='note'>{html.escape(advance)}</p>"
     if not table and not listed:
         table = "<p>No setting differs from the baseline.</p>"
     description = arm.scenario.description.strip()

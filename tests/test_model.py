@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -141,6 +142,38 @@ def test_dated_change_applies_from_its_date(data):
     tables = run(data, years=2, changes=[change])
     units = tables["year_region"].groupby("year")["residential_units"].sum()
     assert units[2026] > 1.9 * units[2025]
+
+
+def test_a_reform_dated_2026_changes_2025_only_through_stays_that_reach_into_2026(data):
+    """Weekends open from 1 January 2026: up to the first decision that differs, the runs are
+    identical, and that decision concerns a stay or a stay window that reaches past the date
+    (intended: the reform is known in advance; docs/ODD.md §7.3)."""
+    opening = [
+        Change(lever="weekend_policy", value="open_every_weekend", start=dt.date(2026, 1, 1)),
+        Change(lever="holidays_open", value=True, start=dt.date(2026, 1, 1)),
+    ]
+    runs = []
+    for changes in ([], opening):
+        model = SfbModel(data=data, years=2, rng=5, changes=changes, trace=True)
+        model.run_years()
+        runs.append((model, model.recorder.tables()))
+    (model, base), (_, reform) = runs
+    new_year = (dt.date(2026, 1, 1) - dt.date(2025, 1, 1)).days
+    trail_b, trail_r = base["decisions"], reform["decisions"]
+    n = min(len(trail_b), len(trail_r))
+    same = [trail_b.iloc[i].equals(trail_r.iloc[i]) for i in range(n)]
+    first = same.index(False)
+    row = trail_r.iloc[first]
+    assert row["year"] == 2025  # the reform does change 2025 ...
+    start = row["day"] if pd.isna(row["start_day"]) else row["start_day"]
+    # ... but only where what is decided reaches past 2026: a stay's planned end, an offer's
+    # stay window, or the window the services' expectations look over
+    window_end = start + model.stay_window_days
+    reach = row["latest_day"] if row["decision"] == "dropout" else window_end
+    assert reach >= new_year, row.to_dict()
+    daily_b, daily_r = base["daily"], reform["daily"]
+    before = daily_b.index < row["day"]
+    pd.testing.assert_frame_equal(daily_b[before], daily_r[before])
 
 
 def test_new_centre_opens_and_takes_families(data):
