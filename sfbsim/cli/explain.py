@@ -39,9 +39,13 @@ def explain(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
     data: DataOption = None,
 ) -> None:
-    """Explain, from a run's decision trail, each case's path in a municipality and why it
-    did or did not use the centres; or, with --scenario, the choice a typical family there
-    meets and how much each driver would have to change for a centre to be the likeliest."""
+    """Why a municipality did or did not use the centres, from a run's decision trail.
+
+    With a run folder (written by `sfbsim run --trace`): the municipality's counts, each utility
+    term against a stay beside its national average, the leading reasons and each case's path.
+    With --scenario instead: the choice a typical family there meets and how far each driver
+    would have to move for a centre to be the likeliest choice.
+    """
     if not municipality:
         raise fail("give the municipality: --municipality 1875 (its number) or its name")
     if (run_dir is None) == (scenario is None):
