@@ -130,6 +130,12 @@ class RunStore:
     def close(self) -> None:
         self.con.close()
 
+    def totals(self) -> tuple[int, float]:
+        """How many runs are stored and their summed run time in seconds (over all workers and
+        every invocation, so a resumed calibration still reports its whole cost)."""
+        count, seconds = self.con.execute("SELECT count(*), sum(seconds) FROM runs").fetchone()
+        return int(count), float(seconds or 0.0)
+
     def done(self, stage: str) -> set[tuple[int, int]]:
         rows = self.con.execute("SELECT point, seed FROM runs WHERE stage = ?", [stage]).fetchall()
         return {(int(p), int(s)) for p, s in rows}
@@ -514,6 +520,7 @@ def calibrate_posterior(
         chain, diagnostics = sample_posterior(
             emulator, observations, mask, start, settings.draws, settings.steps, settings.seed
         )
+        stored_runs, stored_seconds = store.totals()
     finally:
         store.close()
     draws = pd.DataFrame({p.name: p.to_value(chain[:, j]) for j, p in enumerate(priors)}).assign(
@@ -540,6 +547,11 @@ def calibrate_posterior(
         "mcmc": diagnostics,
         "draws": int(len(draws)),
         "run_time_minutes": round((time.perf_counter() - started) / 60, 1),
+        "run_time_note": "wall time of the invocation that wrote this posterior; after a "
+        "resume, stored runs are not rerun: simulation_minutes is the summed time of every run "
+        f"stored, over {jobs} worker(s)",
+        "simulation_runs": stored_runs,
+        "simulation_minutes": round(stored_seconds / 60, 1),
         "written": dt.date.today().isoformat(),
     }
     return Posterior(draws, manifest), emulator, observations
@@ -921,7 +933,14 @@ def report_markdown(posterior: Posterior, tables: dict[str, pd.DataFrame]) -> st
         "# Calibration: the posterior of the free behavioural parameters",
         "",
         f"Method: {manifest['method']}. {manifest['draws']} draws; "
-        f"{manifest['run_time_minutes']} minutes; settings {json.dumps(manifest['settings'])}.",
+        f"{manifest['run_time_minutes']} minutes of wall time in the invocation that wrote it"
+        + (
+            f" ({manifest['simulation_runs']} stored runs, {manifest['simulation_minutes']} "
+            "minutes of simulation summed over the workers)"
+            if "simulation_runs" in manifest
+            else ""
+        )
+        + f"; settings {json.dumps(manifest['settings'])}.",
         "",
         "## Prior sensitivity (how far each posterior moved from its uniform prior)",
         "",

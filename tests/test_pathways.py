@@ -102,3 +102,7 @@ def test_compare_pathways_writes_a_table_whose_parts_add_up(tmp_path):
     with Store(out, read_only=True) as store:
         seeds = store.con.execute("SELECT DISTINCT seed FROM decisions").fetchall()
     assert len(seeds) == 1  # --trace-reps 1: the first replication's trails only
+    done = runner.invoke(app, ["report", str(out)])
+    assert done.exit_code == 0, done.output
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "Where the effects come from" in page and 'alt="effects by pathway"' in page
