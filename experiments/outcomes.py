@@ -161,6 +161,46 @@ NOT_IN_LEDGER = (
 )
 """What the ledger does not book: said under every table of costs (report, app)."""
 
+COST_SPLIT_NOTE = (
+    "Each payer's cost is (a) its spending on assessments in the year (_cost_assessments: "
+    "co-payments, own home assessments, places bought directly, the state's share of centre "
+    "assessments and its staff for weekend and holiday opening) plus (b) the present value, at "
+    "the decision, of the measures decided after them (_cost_measures_pv: home with support, "
+    "foster home, institution, over up to 15 years at 4 %). (b) is most of the municipal cost "
+    "and follows the decisions, not the price of an assessment: read (a) for what a reform "
+    "spends."
+)
+"""How the cost outcomes split (report, app)."""
+
+MONEY_COLUMNS = (
+    "baseline_mean",
+    "reform_mean",
+    "diff_mean",
+    "diff_ci_low",
+    "diff_ci_high",
+    "sd_parameter",
+    "sd_noise",
+    "effect_p05",
+    "effect_p95",
+)
+"""The columns of a comparison table in the outcome's unit."""
+
+
+def in_mnok(table: pd.DataFrame) -> pd.DataFrame:
+    """A comparison table with the money outcomes' values in MNOK (million NOK)."""
+    out = table.copy()
+    money = out["outcome"].isin(MONEY_OUTCOMES).to_numpy()
+    for column in MONEY_COLUMNS:
+        if column in out.columns:
+            values = out[column].astype("float64")
+            out[column] = np.where(money, values / 1e6, values)
+    return out
+
+
+def shown_unit(name: str, year: int | None = None) -> str:
+    """The unit an outcome is shown in: ``MNOK per year, 2025 prices`` for money."""
+    return money_unit(year) if name in MONEY_OUTCOMES else OUTCOME_UNITS.get(name, "")
+
 
 def format_value(value: Any, digits: int = 3, millions: bool = False) -> str:
     """An outcome value for a table: ``digits`` significant digits below 1,000 (a return per
