@@ -415,8 +415,10 @@ def _cost_rows(
     size class) from the ledger.
 
     The ledger books each family's costs (its assessment and the present value of the measure
-    decided) and the value of avoided exclusion in the family's year; ``year = 0`` is the run's
-    total divided by its years (for the returns: total value over total cost).
+    decided) and the value of avoided exclusion in the family's year, and the state's staff for
+    weekend and holiday opening in the calendar year and region of the centre (in no size
+    class); ``year = 0`` is the run's total divided by its years (for the returns: total value
+    over total cost).
     """
     from sfbsim.model.ledger import ledger_tables
 
