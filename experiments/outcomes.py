@@ -53,7 +53,8 @@ OUTCOMES: dict[str, str] = {
     "state_cost_assessments": "State spending on assessments in the year: its share of centre "
     "assessments (full cost less the co-payment) and the staff of weekend and holiday opening",
     "state_cost_weekend_staff": "Of the state's spending in the year: staff for centres open on "
-    "Saturdays, Sundays and public holidays (every open such day, baseline's included)",
+    "Saturdays, Sundays and public holidays (every open such day, baseline's included; "
+    "national and by the centre's region, not by size class)",
     "state_cost_measures_pv": "Present value, at the decision, of the state's part of the "
     "measures decided after the assessments of the year (institution beyond the co-payment)",
     "societal_cost": "Societal cost per year: all public spending × (1 + the 20 % tax financing "
