@@ -242,10 +242,12 @@ def describe_value(value: Any, unit: str = "", none: str | None = None) -> str:
 
 # --- outcomes ---------------------------------------------------------------------------------
 def outcome_catalogue() -> list[dict[str, Any]]:
-    """Every outcome a comparison reports: name, unit, meaning (experiments/outcomes.py)."""
-    from sfbsim.experiments.outcomes import OUTCOME_UNITS, OUTCOMES
+    """Every outcome a comparison reports: name, unit (NOK with the price year), meaning
+    (experiments/outcomes.py)."""
+    from sfbsim.experiments.outcomes import OUTCOMES, outcome_unit, price_year
 
+    year = price_year()
     return [
-        {"name": name, "unit": OUTCOME_UNITS.get(name, ""), "meaning": meaning}
+        {"name": name, "unit": outcome_unit(name, year), "meaning": meaning}
         for name, meaning in OUTCOMES.items()
     ]

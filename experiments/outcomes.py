@@ -41,9 +41,28 @@ OUTCOMES: dict[str, str] = {
     "family_presence_days": "Days families are present at a centre, per year",
     "occupancy": "Occupied residential unit-days / unit-days",
     "emergency_placements": "Emergency placements per year",
-    "municipal_cost": "Municipal cost per year, NOK (model.ledger)",
-    "state_cost": "State (Bufetat) cost per year, NOK (model.ledger)",
-    "societal_cost": "Societal cost per year, NOK (model.ledger)",
+    "municipal_cost": "Municipal cost per year: assessments plus the present value of the "
+    "measures decided after them (model.ledger)",
+    "municipal_cost_assessments": "Municipal spending on assessments in the year: co-payments to "
+    "the state, own home assessments, places bought directly",
+    "municipal_cost_measures_pv": "Present value, at the decision, of the municipality's part of "
+    "the measures decided after the assessments of the year (home with support, foster home, "
+    "institution co-payment)",
+    "state_cost": "State (Bufetat) cost per year: assessments and weekend staff plus the present "
+    "value of the measures decided after them (model.ledger)",
+    "state_cost_assessments": "State spending on assessments in the year: its share of centre "
+    "assessments (full cost less the co-payment) and the staff of weekend and holiday opening",
+    "state_cost_weekend_staff": "Of the state's spending in the year: staff for centres open on "
+    "Saturdays, Sundays and public holidays (every open such day, baseline's included; "
+    "national and by the centre's region, not by size class)",
+    "state_cost_measures_pv": "Present value, at the decision, of the state's part of the "
+    "measures decided after the assessments of the year (institution beyond the co-payment)",
+    "societal_cost": "Societal cost per year: all public spending × (1 + the 20 % tax financing "
+    "cost) (model.ledger)",
+    "societal_cost_assessments": "Societal cost of the year's assessments and weekend staff "
+    "(public spending × 1.2)",
+    "societal_cost_measures_pv": "Societal cost of the measures decided after them, present "
+    "value (public spending × 1.2)",
     "cases": "Serious-concern cases per year",
     "direct_purchases": "Places bought directly after a refusal, per year",
     "dropouts": "Drop-outs from stays, per year",
@@ -74,8 +93,15 @@ OUTCOME_UNITS: dict[str, str] = {
     "occupancy": "share",
     "emergency_placements": "per year",
     "municipal_cost": "NOK per year",
+    "municipal_cost_assessments": "NOK per year",
+    "municipal_cost_measures_pv": "NOK per year",
     "state_cost": "NOK per year",
+    "state_cost_assessments": "NOK per year",
+    "state_cost_weekend_staff": "NOK per year",
+    "state_cost_measures_pv": "NOK per year",
     "societal_cost": "NOK per year",
+    "societal_cost_assessments": "NOK per year",
+    "societal_cost_measures_pv": "NOK per year",
     "cases": "per year",
     "direct_purchases": "per year",
     "dropouts": "per year",
@@ -86,7 +112,95 @@ OUTCOME_UNITS: dict[str, str] = {
     "return_per_krone_society": "NOK per NOK",
     "return_per_krone_municipality": "NOK per NOK",
 }
-"""The unit of every outcome (``share``: 0-1; NOK in 2025 prices, docs/ledger.md)."""
+"""The unit of every outcome (``share``: 0-1). NOK are in the ledger's price year
+(``Costs.price_year``, 2025 in model/data/parameters/costs.toml; :func:`outcome_unit` says it),
+except co-payments, which are the nominal rate of their year (docs/ledger.md). comparison.csv
+keeps NOK; the tables people read show MNOK (:func:`money_value`)."""
+
+MONEY_OUTCOMES: tuple[str, ...] = tuple(
+    name for name, unit in OUTCOME_UNITS.items() if unit.startswith("NOK per year")
+)
+"""Outcomes in NOK (costs and values by payer): shown in MNOK with the price year."""
+
+
+def price_year(scenario: Any = None) -> int:
+    """The price year of the ledger's NOK: the scenario's ``costs.price_year`` (the parameter
+    file's value when no scenario is given)."""
+    if scenario is not None and getattr(scenario, "costs", None) is not None:
+        return int(scenario.costs.price_year)
+    from sfbsim.model.costs import Costs
+
+    return int(Costs().price_year)
+
+
+def money_unit(year: int | None = None) -> str:
+    """``MNOK per year, 2025 prices``: the unit money outcomes are shown in."""
+    return f"MNOK per year, {price_year() if year is None else year} prices"
+
+
+def outcome_unit(name: str, year: int | None = None) -> str:
+    """An outcome's unit, with the price year for NOK (``NOK per year, 2025 prices``)."""
+    unit = OUTCOME_UNITS.get(name, "")
+    if name in MONEY_OUTCOMES:
+        return f"{unit}, {price_year() if year is None else year} prices"
+    return unit
+
+
+def money_value(name: str, value: Any) -> Any:
+    """A value as shown: NOK outcomes in MNOK (million NOK), anything else unchanged."""
+    if name in MONEY_OUTCOMES and value is not None:
+        return float(value) / 1e6
+    return value
+
+
+NOT_IN_LEDGER = (
+    "Not in the costs: the families' own costs (travel, lost work, time), travel paid by the "
+    "municipality, Bufetat's intake and administration, the municipality's investigation "
+    "beyond the assessment, the fixed cost of centres beyond their weekend staff, emergency "
+    "foster homes beyond a foster home, and long-run outcomes other than the value of avoided "
+    "social exclusion (docs/ledger.md)."
+)
+"""What the ledger does not book: said under every table of costs (report, app)."""
+
+COST_SPLIT_NOTE = (
+    "Each payer's cost is (a) its spending on assessments in the year (_cost_assessments: "
+    "co-payments, own home assessments, places bought directly, the state's share of centre "
+    "assessments and its staff for weekend and holiday opening) plus (b) the present value, at "
+    "the decision, of the measures decided after them (_cost_measures_pv: home with support, "
+    "foster home, institution, over up to 15 years at 4 %). (b) is most of the municipal cost "
+    "and follows the decisions, not the price of an assessment: read (a) for what a reform "
+    "spends."
+)
+"""How the cost outcomes split (report, app)."""
+
+MONEY_COLUMNS = (
+    "baseline_mean",
+    "reform_mean",
+    "diff_mean",
+    "diff_ci_low",
+    "diff_ci_high",
+    "sd_parameter",
+    "sd_noise",
+    "effect_p05",
+    "effect_p95",
+)
+"""The columns of a comparison table in the outcome's unit."""
+
+
+def in_mnok(table: pd.DataFrame) -> pd.DataFrame:
+    """A comparison table with the money outcomes' values in MNOK (million NOK)."""
+    out = table.copy()
+    money = out["outcome"].isin(MONEY_OUTCOMES).to_numpy()
+    for column in MONEY_COLUMNS:
+        if column in out.columns:
+            values = out[column].astype("float64")
+            out[column] = np.where(money, values / 1e6, values)
+    return out
+
+
+def shown_unit(name: str, year: int | None = None) -> str:
+    """The unit an outcome is shown in: ``MNOK per year, 2025 prices`` for money."""
+    return money_unit(year) if name in MONEY_OUTCOMES else OUTCOME_UNITS.get(name, "")
 
 
 def format_value(value: Any, digits: int = 3, millions: bool = False) -> str:
@@ -120,7 +234,21 @@ OUTCOME_TABLES = ("yearly", "municipality_yearly", "centre_yearly", "families")
 """The run tables the outcomes (and the ledger) are computed from."""
 SERIES_TABLES = ("yearly",)
 """The run tables the national series are computed from."""
-COST_OUTCOMES = ("municipal_cost", "state_cost", "societal_cost")
+COST_OUTCOMES = (
+    "municipal_cost",
+    "municipal_cost_assessments",
+    "municipal_cost_measures_pv",
+    "state_cost",
+    "state_cost_assessments",
+    "state_cost_weekend_staff",
+    "state_cost_measures_pv",
+    "societal_cost",
+    "societal_cost_assessments",
+    "societal_cost_measures_pv",
+)
+"""Costs by payer: the total, (a) spending in the year on assessments (for the state with the
+weekend staff, also shown alone) and (b) the present value of the measures decided after them;
+a + b = the total (model.ledger)."""
 VALUE_OUTCOMES = ("municipal_value", "state_value", "societal_value")
 """Value of avoided social exclusion by payer (model.ledger; Menon 2025's values)."""
 RETURN_OUTCOMES = {
@@ -288,16 +416,45 @@ def _cost_rows(
     size class) from the ledger.
 
     The ledger books each family's costs (its assessment and the present value of the measure
-    decided) and the value of avoided exclusion in the family's year; ``year = 0`` is the run's
-    total divided by its years (for the returns: total value over total cost).
+    decided) and the value of avoided exclusion in the family's year, and the state's staff for
+    weekend and holiday opening in the calendar year and region of the centre (in no size
+    class); ``year = 0`` is the run's total divided by its years (for the returns: total value
+    over total cost).
     """
     from sfbsim.model.ledger import ledger_tables
 
     costs = scenario.costs
-    yearly = ledger_tables(tables, scenario, data, costs)["ledger_yearly"].copy()
+    ledger = ledger_tables(tables, scenario, data, costs)
+    yearly = ledger["ledger_yearly"].copy()
+    tax = 1 + costs.tax_financing_cost
+    yearly["municipal_cost_assessments"] = yearly["municipal_assessment_cost"]
+    yearly["municipal_cost_measures_pv"] = yearly["measure_cost_municipal_pv"]
+    yearly["state_cost_assessments"] = yearly["state_assessment_cost"]
+    yearly["state_cost_weekend_staff"] = 0.0
+    yearly["state_cost_measures_pv"] = yearly["measure_cost_state_pv"]
+    yearly["societal_cost_assessments"] = tax * yearly["assessment_full_cost"]
+    yearly["societal_cost_measures_pv"] = tax * yearly["measure_cost_full_pv"]
     yearly["municipal_value"] = yearly["municipal_value_share"]
     yearly["state_value"] = yearly["state_value_share"]
     yearly["societal_value"] = yearly[f"exclusion_value_pv_{costs.exclusion_value_level}"]
+    # the weekend staff of the centres: in the centre's year and region, in no size class
+    # (groupby leaves out the missing size class)
+    centres = ledger["ledger_centres"]
+    if len(centres):
+        staff = centres.groupby(["year", "region"], sort=True)["weekend_staff_cost"].sum()
+        staff = staff.reset_index()
+        extra = pd.DataFrame(
+            {
+                "year": staff["year"].to_numpy(),
+                "region": staff["region"].to_numpy(),
+                "size_class": pd.Series([None] * len(staff), dtype=object).to_numpy(),
+            }
+        )
+        for name in ("state_cost", "state_cost_assessments", "state_cost_weekend_staff"):
+            extra[name] = staff["weekend_staff_cost"].to_numpy()
+        for name in ("societal_cost", "societal_cost_assessments"):
+            extra[name] = tax * staff["weekend_staff_cost"].to_numpy()
+        yearly = pd.concat([yearly, extra], ignore_index=True)
     names = [*COST_OUTCOMES, *VALUE_OUTCOMES]
     scopes: list[tuple[str, list[str]]] = [("national", [])]
     if groups:

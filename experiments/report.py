@@ -25,7 +25,14 @@ from sfbsim.experiments.describe import (
     known_in_advance,
 )
 from sfbsim.experiments.files import atomic_write_text, check_file_target
-from sfbsim.experiments.outcomes import OUTCOMES
+from sfbsim.experiments.outcomes import (
+    COST_SPLIT_NOTE,
+    MONEY_OUTCOMES,
+    NOT_IN_LEDGER,
+    OUTCOMES,
+    in_mnok,
+    shown_unit,
+)
 from sfbsim.experiments.store import Store, StoreError
 from sfbsim.experiments.uncertainty import what_intervals_cover
 
@@ -327,6 +334,16 @@ def _robustness_html(flipped: pd.DataFrame) -> str:
     )
 
 
+def _costs_note(year: int) -> str:
+    """What the costs in the table are, in which unit, and what they leave out."""
+    return (
+        f"<p class='note'><b>Costs and values</b> are in MNOK (million NOK) per year at {year} "
+        "prices (co-payments at the nominal rate of their year); comparison.csv has them in "
+        f"NOK. {html.escape(COST_SPLIT_NOTE)}</p>"
+        f"<p class='note'>{html.escape(NOT_IN_LEDGER)}</p>"
+    )
+
+
 def _table_html(table: pd.DataFrame) -> str:
     def fmt(value: Any) -> str:
         if isinstance(value, float):
@@ -347,7 +364,8 @@ STYLE = """
 body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}
 table{border-collapse:collapse;font-size:13px;margin:1em 0}
 td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}
-th{background:#f0f0f0} td:first-child,td:nth-child(2){text-align:left}
+th{background:#f0f0f0} td:first-child,td:nth-child(2),td:nth-child(3){text-align:left}
+.note{font-size:13px;color:#444;max-width:900px}
 pre{background:#f7f7f7;padding:8px;font-size:12px;overflow:auto}
 img{max-width:100%}
 table.settings td{text-align:left;vertical-align:top} code{font-size:11px;color:#555}
@@ -396,7 +414,9 @@ def write_report(folder: Path, target: Path | None = None) -> Path:
             sections.append("<p>No replication has finished yet.</p>")
         else:
             period = paired_table(experiment, seeds)
-            shown = period.drop(columns=["scope", "group", "year"])
+            year = int(base.scenario.costs.price_year)
+            shown = in_mnok(period.drop(columns=["scope", "group", "year"]))
+            shown.insert(2, "unit", [shown_unit(name, year) for name in shown["outcome"]])
             shown = shown.assign(meaning=shown["outcome"].map(OUTCOMES))
             if experiment.uncertainty == "posterior":
                 shown["sign"] = [
@@ -409,6 +429,8 @@ def write_report(folder: Path, target: Path | None = None) -> Path:
             else:
                 shown = shown.drop(columns=[*POSTERIOR_COLUMNS, "robust"])
             sections.append("<h2>Differences over the whole run</h2>" + _table_html(shown))
+            if shown["outcome"].isin(MONEY_OUTCOMES).any():
+                sections.append(_costs_note(year))
             yearly = paired_table(experiment, seeds, years="yearly")
             if not yearly.empty:
                 sections.append(

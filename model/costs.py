@@ -34,6 +34,9 @@ class Costs(BaseModel):
     direct_purchase_price_factor: float = from_file("direct_purchase_price_factor")
     tax_financing_cost: float = from_file("tax_financing_cost")
 
+    # --- running the centres ------------------------------------------------------------------
+    weekend_staff_cost_per_day: float = from_file("weekend_staff_cost_per_day")
+
     # --- measures after the assessment --------------------------------------------------------
     support_at_home_per_year: float = from_file("support_at_home_per_year")
     foster_home_per_year: float = from_file("foster_home_per_year")

@@ -5,6 +5,8 @@ The ledger prices what a run did, family by family, and splits it by payer:
 * the assessment (residential at full cost, centre staff at home, the municipality's own home
   assessment, direct purchases from non-profit centres), with the municipal co-payment by the
   sats rule and year and the state paying the rest;
+* the staff for keeping centres open on Saturdays, Sundays and public holidays, per centre and
+  open day (``weekend_staff_cost_per_day``), paid by the state (Bufetat runs the centres);
 * the measures that follow the decision (support at home, foster home, institution) over a
   horizon, as present values at a 4 % discount rate, split by who pays them;
 * the long-term value of avoided social exclusion (utenforskap) that a right decision brings,
@@ -452,6 +454,32 @@ def family_ledger(
     return out
 
 
+CENTRE_COLUMNS: tuple[str, ...] = (
+    "year",
+    "centre_id",
+    "region",
+    "open_weekend_holiday_days",
+    "weekend_staff_cost",
+)
+"""``ledger_centres``: one row per year × centre."""
+
+
+def centre_ledger(centre_yearly: pd.DataFrame | None, costs: Costs) -> pd.DataFrame:
+    """One row per year × centre: the days it was open with residential units on a Saturday,
+    Sunday or public holiday (centre_yearly) and the staff cost of those days, paid by the
+    state. Every open weekend or holiday day is costed, also those of centres open at weekends
+    in the baseline: it is a cost of open days, not of a lever."""
+    if centre_yearly is None or "open_weekend_holiday_days" not in centre_yearly:
+        return pd.DataFrame({name: [] for name in CENTRE_COLUMNS}).astype(
+            {"open_weekend_holiday_days": "int64", "weekend_staff_cost": "float64"}
+        )
+    out = centre_yearly[["year", "centre_id", "region", "open_weekend_holiday_days"]].copy()
+    out["weekend_staff_cost"] = (
+        out["open_weekend_holiday_days"].astype("float64") * costs.weekend_staff_cost_per_day
+    )
+    return out.reset_index(drop=True)
+
+
 def _summed(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     grouped = frame.groupby(keys, sort=True)
     table = grouped[list(MONEY_COLUMNS)].sum()
@@ -462,13 +490,17 @@ def _summed(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return table.reset_index()
 
 
-def _totals_from(ledger: pd.DataFrame, costs: Costs) -> dict[str, float]:
+def _totals_from(
+    ledger: pd.DataFrame, costs: Costs, centres: pd.DataFrame | None = None
+) -> dict[str, float]:
     s = ledger[list(MONEY_COLUMNS)].sum()
+    weekend = 0.0 if centres is None else float(centres["weekend_staff_cost"].sum())
     value = float(s[f"exclusion_value_pv_{costs.exclusion_value_level}"])
+    tax = 1 + costs.tax_financing_cost
     out = {
         "municipal_cost": float(s["municipal_cost"]),
-        "state_cost": float(s["state_cost"]),
-        "societal_cost": float(s["societal_cost"]),
+        "state_cost": float(s["state_cost"]) + weekend,
+        "societal_cost": float(s["societal_cost"]) + tax * weekend,
         "municipal_value": float(s["municipal_value_share"]),
         "state_value": float(s["state_value_share"]),
         "societal_value": value,
@@ -476,15 +508,24 @@ def _totals_from(ledger: pd.DataFrame, costs: Costs) -> dict[str, float]:
         "state_assessment_cost": float(s["state_assessment_cost"]),
         "assessment_full_cost": float(s["assessment_full_cost"]),
         "measure_cost_full_pv": float(s["measure_cost_full_pv"]),
+        "state_weekend_staff_cost": weekend,
+        # (a) spending in the year on assessments (with the state's weekend staff) and (b) the
+        # present value of the measures decided after them: a + b = the payer's cost
+        "municipal_cost_assessments": float(s["municipal_assessment_cost"]),
+        "municipal_cost_measures_pv": float(s["measure_cost_municipal_pv"]),
+        "state_cost_assessments": float(s["state_assessment_cost"]) + weekend,
+        "state_cost_measures_pv": float(s["measure_cost_state_pv"]),
+        "societal_cost_assessments": tax * (float(s["assessment_full_cost"]) + weekend),
+        "societal_cost_measures_pv": tax * float(s["measure_cost_full_pv"]),
     }
     out["municipal_net"] = out["municipal_value"] - out["municipal_cost"]
     out["state_net"] = out["state_value"] - out["state_cost"]
     out["societal_net"] = out["societal_value"] - out["societal_cost"]
-    out["societal_assessment_cost"] = (1 + costs.tax_financing_cost) * out["assessment_full_cost"]
+    out["societal_assessment_cost"] = tax * out["assessment_full_cost"]
     for level in VALUE_LEVELS:
         out[f"societal_value_{level}"] = float(s[f"exclusion_value_pv_{level}"])
     for payer, key in (("society", "societal"), ("municipality", "municipal"), ("state", "state")):
-        cost, assessment = out[f"{key}_cost"], out[f"{key}_assessment_cost"]
+        cost, assessment = out[f"{key}_cost"], out[f"{key}_cost_assessments"]
         value = out[f"{key}_value"]
         out[f"return_per_krone_{payer}"] = value / cost if cost > 0 else float("nan")
         out[f"return_per_assessment_krone_{payer}"] = (
@@ -510,42 +551,50 @@ def _ledger_for(
 def ledger_tables(
     tables: dict[str, pd.DataFrame], scenario: Scenario, data: BundledData, costs: Costs
 ) -> dict[str, pd.DataFrame]:
-    """The ledger tables of a run: per family, per year × region × size class, and per payer."""
+    """The ledger tables of a run: per family, per year × region × size class, per year ×
+    centre (weekend and holiday staff) and per payer."""
     ledger = _ledger_for(tables, scenario, data, costs)
+    centres = centre_ledger(tables.get("centre_yearly"), costs)
     yearly = _summed(ledger, ["year", "region", "size_class"])
-    t = _totals_from(ledger, costs)
+    t = _totals_from(ledger, costs, centres)
+    tax = 1 + costs.tax_financing_cost
+    weekend = t["state_weekend_staff_cost"]
     totals = pd.DataFrame(
         [
             {
                 "payer": payer,
                 "assessment_cost": assessment,
-                "measure_cost_pv": t[f"{key}_cost"] - assessment,
+                "weekend_staff_cost": staff,
+                "measure_cost_pv": t[f"{key}_cost_measures_pv"],
                 "cost": t[f"{key}_cost"],
                 "value": t[f"{key}_value"],
                 "net": t[f"{key}_net"],
                 "return_per_krone": t[f"return_per_krone_{payer}"],
                 "return_per_assessment_krone": t[f"return_per_assessment_krone_{payer}"],
             }
-            for payer, key, assessment in (
-                ("municipality", "municipal", t["municipal_assessment_cost"]),
-                ("state", "state", t["state_assessment_cost"]),
-                (
-                    "society",
-                    "societal",
-                    (1 + costs.tax_financing_cost) * t["assessment_full_cost"],
-                ),
+            for payer, key, assessment, staff in (
+                ("municipality", "municipal", t["municipal_assessment_cost"], 0.0),
+                ("state", "state", t["state_assessment_cost"], weekend),
+                ("society", "societal", t["societal_assessment_cost"], tax * weekend),
             )
         ]
     )
     totals["value_level"] = costs.exclusion_value_level
-    return {"ledger_families": ledger, "ledger_yearly": yearly, "ledger_totals": totals}
+    totals["price_year"] = costs.price_year
+    return {
+        "ledger_families": ledger,
+        "ledger_yearly": yearly,
+        "ledger_centres": centres,
+        "ledger_totals": totals,
+    }
 
 
 def ledger_totals(
     tables: dict[str, pd.DataFrame], scenario: Scenario, data: BundledData, costs: Costs
 ) -> dict[str, float]:
     """Flat scalars of a run's ledger, for comparisons across replications and scenarios."""
-    return _totals_from(_ledger_for(tables, scenario, data, costs), costs)
+    centres = centre_ledger(tables.get("centre_yearly"), costs)
+    return _totals_from(_ledger_for(tables, scenario, data, costs), costs, centres)
 
 
 def compare_totals(

@@ -142,6 +142,7 @@ class Recorder:
         self.occupied_unit_days = np.zeros((n_years, n_centres), dtype=np.int64)
         self.unit_days = np.zeros((n_years, n_centres), dtype=np.int64)
         self.home_slot_days = np.zeros((n_years, n_centres), dtype=np.int64)
+        self.open_weekend_holiday_days = np.zeros((n_years, n_centres), dtype=np.int64)
         self.open_days = np.zeros((model.calendar.n_days + 1, n_centres), dtype=np.int64)
         shape = (model.calendar.n_days + 1, n_centres)
         self.residents_by_day = np.zeros(shape, dtype=np.int32)
@@ -332,12 +333,17 @@ class Recorder:
         residents = self.residents_by_day[days]
         self._families_present = (residents * self.open_days[days]).sum(axis=1)
         units, home = self._capacity_by_day()
-        years = self.model.calendar.year[days] - self.model.start_year
+        calendar = self.model.calendar
+        years = calendar.year[days] - self.model.start_year
+        # open with residential units on a Saturday, Sunday or public holiday: staffed (ledger)
+        off_day = (calendar.weekday[days] >= 5) | calendar.is_holiday[days]
+        staffed = self.open_days[days].astype(bool) & (units[days] > 0) & off_day[:, None]
         for offset in range(self.model.years):
             in_year = years == offset
             self.occupied_unit_days[offset] = residents[in_year].sum(axis=0)
             self.unit_days[offset] = units[days][in_year].sum(axis=0)
             self.home_slot_days[offset] = home[days][in_year].sum(axis=0)
+            self.open_weekend_holiday_days[offset] = staffed[in_year].sum(axis=0)
 
     def _capacity_by_day(self) -> tuple[np.ndarray, np.ndarray]:
         """Units and home-based slots per day × centre, from the model's capacity log."""
@@ -473,7 +479,9 @@ class Recorder:
         return _finish(table)
 
     def centre_table(self) -> pd.DataFrame:
-        """One row per year × centre: capacity, admissions, bed-days and occupancy."""
+        """One row per year × centre: capacity, admissions, bed-days, occupancy, and the days
+        it was open with residential units on a Saturday, Sunday or public holiday (the days
+        the ledger books weekend staff for)."""
         model = self.model
         centres = model.centre_rows
         n_years, n_centres, _ = self.centre_counts.shape
@@ -494,10 +502,12 @@ class Recorder:
         )
         used = (table["unit_days"] > 0) | (self.home_slot_days.reshape(-1) > 0)
         used |= table["occupied_unit_days"] > 0
+        weekend = self.open_weekend_holiday_days.reshape(-1)[used.to_numpy()]
         table = table[used.to_numpy()].reset_index(drop=True)
         table["occupancy"] = table["occupied_unit_days"] / table["unit_days"].where(
             table["unit_days"] > 0
         )
+        table["open_weekend_holiday_days"] = weekend
         return _finish(table)
 
     def _days_in_year(self, year: int) -> int:

@@ -396,8 +396,8 @@ class RunResult:
     tables: dict[str, pd.DataFrame]
     """``yearly``, ``year_region``, ``year_size_class``, ``municipality_yearly``,
     ``centre_yearly``, ``daily``, ``families``, ``ledger_families``, ``ledger_yearly``,
-    ``ledger_totals`` (docs/outputs.md defines every column), and with ``trace`` the decision
-    trail ``decisions`` (model/trail.py; saved as Parquet only)."""
+    ``ledger_centres``, ``ledger_totals`` (docs/outputs.md defines every column), and with
+    ``trace`` the decision trail ``decisions`` (model/trail.py; saved as Parquet only)."""
     manifest: dict[str, Any]
     """What manifest.json holds: scenario text, every parameter, lever and cost, seed,
     package versions, git commit, data file hashes, start and end time."""

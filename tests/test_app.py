@@ -3,6 +3,7 @@ rendered with solara.render (the browser tests are in test_app_browser.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import ipyvuetify as v
@@ -15,6 +16,7 @@ from matplotlib.figure import Figure
 
 from sfbsim.cli import app as cli_app
 from sfbsim.experiments.compare import Arm, paired_summary, t_interval
+from sfbsim.experiments.outcomes import format_value
 from sfbsim.experiments.scenario_files import load_scenario
 from sfbsim.viz import compare as compare_page
 from sfbsim.viz import geography, server
@@ -259,6 +261,34 @@ def test_compare_runs_paired_seeds_and_renders():
     csv = comparison.results_csv()
     assert csv.splitlines()[0] == "baseline_scenario,reform_scenario,arm,seed,year,outcome,value"
     assert "95 % CI low" in table_html(comparison)
+    box, rc = solara.render(CompareResults(comparison), handle_error=False)
+    rc.close()
+
+
+def test_the_compare_page_shows_costs_in_mnok_with_the_price_year_and_what_is_left_out():
+    import html as html_module
+
+    from sfbsim.experiments.outcomes import NOT_IN_LEDGER
+    from sfbsim.viz.compare import costs_note
+
+    comparison = compare("baseline", "weekends_open", 2, 1, "1", uncertainty="fixed")
+    assert comparison.price_year == 2025
+    rows = comparison.table.set_index("outcome")
+    staff = rows.loc["state_cost_weekend_staff", "diff_mean"]
+    assert staff > 0 and rows.loc["state_cost", "diff_mean"] > 0
+    assert rows.loc["municipal_cost", "baseline_mean"] > 1e6  # the download keeps NOK
+    page = table_html(comparison)
+    unit = "<td>MNOK per year, 2025 prices</td>"
+    assert "<td>state_cost_weekend_staff</td>" in page and unit in page
+    assert f"<td>{format_value(staff / 1e6)}</td>" in page
+    assert "<td>per year</td>" in page  # admissions keep their unit
+    note = costs_note(comparison)
+    assert "MNOK (million NOK) per year at 2025 prices" in note
+    assert html_module.escape(NOT_IN_LEDGER) in note
+    counts = dataclasses.replace(
+        comparison, table=comparison.table[comparison.table["outcome"] == "admissions"]
+    )
+    assert costs_note(counts) == "" and "MNOK" not in table_html(counts)
     box, rc = solara.render(CompareResults(comparison), handle_error=False)
     rc.close()
 

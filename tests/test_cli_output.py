@@ -112,6 +112,31 @@ def test_no_return_per_krone_prints_as_zero_digits(comparison, columns):
     assert " 0.000 " not in printed.out
 
 
+def test_money_is_shown_in_mnok_with_the_price_year(comparison, columns):
+    """Costs and values print in MNOK with the price year; comparison.csv keeps NOK."""
+    from sfbsim.cli.experiments import print_comparison
+    from sfbsim.model.costs import Costs
+
+    table = pd.read_csv(comparison / "comparison.csv")
+    rows = table.set_index(["scenario", "outcome"])
+    assert rows.loc[("weekends_open", "municipal_cost"), "baseline_mean"] > 1e6  # NOK
+    staff = rows.loc[("weekends_open", "state_cost_weekend_staff"), "diff_mean"]
+    assert staff > 0  # more open weekend and holiday days, more staff
+    assert rows.loc[("weekends_open", "state_cost"), "diff_mean"] > 0
+    columns(200)
+    printed = _printed(lambda: print_comparison(table))
+    flat = " ".join(printed.out.split())
+    assert f"MNOK (million NOK) at {Costs().price_year} prices" in flat
+    for name in ("municipal_cost_assessments", "state_cost_measures_pv", "state_cost"):
+        assert f" {name} (MNOK) " in printed.out
+    assert f" {format_value(staff / 1e6)} " in printed.out
+    assert " admissions (MNOK)" not in printed.out
+    other = _printed(lambda: print_comparison(table, price_year=2030))
+    assert "at 2030 prices" in " ".join(other.out.split())
+    counts = _printed(lambda: print_comparison(table[table["outcome"] == "admissions"]))
+    assert "MNOK" not in counts.out
+
+
 def test_the_run_summary_fits_80_columns(tmp_path, columns):
     columns(80)
     out = tmp_path / "run"

@@ -13,6 +13,7 @@ from sfbsim.model.ledger import (
     MONEY_COLUMNS,
     annuity_factor,
     assessment_cost,
+    centre_ledger,
     compare_totals,
     decision_cost_pv,
     family_ledger,
@@ -230,7 +231,10 @@ def test_yearly_and_totals_equal_family_sums(run, data):
     assert yearly["families"].sum() == len(fam)
     by_payer = totals.set_index("payer")
     assert by_payer.loc["municipality", "cost"] == pytest.approx(fam["municipal_cost"].sum())
-    assert by_payer.loc["state", "cost"] == pytest.approx(fam["state_cost"].sum())
+    staff = out["ledger_centres"]["weekend_staff_cost"].sum()
+    assert staff > 0  # some centres are open at weekends in the baseline
+    assert by_payer.loc["state", "cost"] == pytest.approx(fam["state_cost"].sum() + staff)
+    assert by_payer.loc["state", "weekend_staff_cost"] == pytest.approx(staff)
     assert by_payer.loc["society", "value"] == pytest.approx(fam["exclusion_value_pv_medium"].sum())
     flat = ledger_totals(tables, scenario, data, Costs())
     assert flat["societal_net"] == pytest.approx(flat["societal_value"] - flat["societal_cost"])
@@ -288,4 +292,111 @@ def test_compare_outcomes_carry_value_by_payer_and_returns_per_krone():
     )
     assert period["return_per_krone_municipality"] == pytest.approx(
         period["municipal_value"] / period["municipal_cost"]
+    )
+
+
+# --- the cost split and the weekend staff (issue 18) -------------------------------------------
+PAYER_KEYS = (("municipality", "municipal"), ("state", "state"), ("society", "societal"))
+
+
+def test_cost_split_adds_up_to_the_totals_per_payer(run, data):
+    """(a) spending on assessments in the year + (b) present value of the measures = cost."""
+    scenario, tables = run
+    flat = ledger_totals(tables, scenario, data, Costs())
+    out = ledger_tables(tables, scenario, data, Costs())
+    by_payer = out["ledger_totals"].set_index("payer")
+    for payer, key in PAYER_KEYS:
+        a, b = flat[f"{key}_cost_assessments"], flat[f"{key}_cost_measures_pv"]
+        assert a > 0 and b > 0, key
+        assert a + b == pytest.approx(flat[f"{key}_cost"], rel=1e-12), key
+        row = by_payer.loc[payer]
+        assert row["assessment_cost"] + row["weekend_staff_cost"] + row[
+            "measure_cost_pv"
+        ] == pytest.approx(row["cost"], rel=1e-12)
+        assert row["cost"] == pytest.approx(flat[f"{key}_cost"], rel=1e-12)
+    assert flat["state_cost_assessments"] == pytest.approx(
+        flat["state_assessment_cost"] + flat["state_weekend_staff_cost"]
+    )
+    assert set(by_payer["price_year"]) == {Costs().price_year}
+
+
+def test_outcome_split_adds_up_per_payer_year_and_region(run, data):
+    from sfbsim.experiments.outcomes import replication_outcomes
+
+    scenario, tables = run
+    rows, _ = replication_outcomes(tables, scenario, data, municipalities=False)
+    wide = rows.pivot_table(
+        index=["scope", "grp", "year"], columns="outcome", values="value", aggfunc="sum"
+    )
+    for _, key in PAYER_KEYS:
+        split = wide[f"{key}_cost_assessments"] + wide[f"{key}_cost_measures_pv"]
+        assert split.to_numpy() == pytest.approx(wide[f"{key}_cost"].to_numpy(), rel=1e-12)
+    national = wide.loc[("national", "")]
+    regions = wide.loc["region"].groupby("year").sum()
+    for name in ("state_cost", "state_cost_weekend_staff", "municipal_cost"):
+        assert regions[name].to_numpy() == pytest.approx(national[name].to_numpy(), rel=1e-9)
+    flat = ledger_totals(tables, scenario, data, scenario.costs)
+    years = scenario.run.years
+    for name in ("state_cost", "state_cost_assessments", "municipal_cost_measures_pv"):
+        assert national.loc[0, name] == pytest.approx(flat[name] / years, rel=1e-9)
+    assert national.loc[0, "state_cost_weekend_staff"] == pytest.approx(
+        flat["state_weekend_staff_cost"] / years
+    )
+
+
+def _centres(days: list[int]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "year": [2025] * len(days),
+            "centre_id": [f"c{i}" for i in range(len(days))],
+            "region": ["vest"] * len(days),
+            "open_weekend_holiday_days": days,
+        }
+    )
+
+
+def test_weekend_staff_cost_grows_with_open_weekend_days():
+    c = Costs()
+    assert c.weekend_staff_cost_per_day == 15_600
+    none = centre_ledger(_centres([0, 0]), c)
+    assert none["weekend_staff_cost"].sum() == 0
+    some = centre_ledger(_centres([52, 0]), c)["weekend_staff_cost"].sum()
+    more = centre_ledger(_centres([104, 52]), c)["weekend_staff_cost"].sum()
+    assert 0 < some < more
+    assert more == pytest.approx(156 * c.weekend_staff_cost_per_day)
+    assert centre_ledger(None, c).empty
+
+
+def test_no_weekend_staff_cost_when_every_centre_closes_at_weekends(data):
+    closed = Scenario(
+        run=RunSettings(years=1),
+        levers=Levers(weekend_policy="all_weekends_closed", holidays_open=False),
+    )
+    _, tables = simulate(closed, data)
+    assert (tables["centre_yearly"]["open_weekend_holiday_days"] == 0).all()
+    flat = ledger_totals(tables, closed, data, Costs())
+    assert flat["state_weekend_staff_cost"] == 0
+    assert flat["state_cost_assessments"] == pytest.approx(flat["state_assessment_cost"])
+
+
+def test_weekends_open_costs_the_state_more_staff(run, data):
+    """Every open weekend and holiday day is costed: the baseline's too, more with the lever."""
+    from sfbsim.experiments.scenario_files import load_scenario
+
+    scenario, tables = run
+    base = ledger_totals(tables, scenario, data, Costs())
+    weekends = load_scenario("weekends_open", data).with_run(years=1)
+    _, open_tables = simulate(weekends, data)
+    reform = ledger_totals(open_tables, weekends, data, Costs())
+    assert 0 < base["state_weekend_staff_cost"] < reform["state_weekend_staff_cost"]
+    days = open_tables["centre_yearly"]["open_weekend_holiday_days"]
+    assert reform["state_weekend_staff_cost"] == pytest.approx(days.sum() * 15_600)
+    extra = reform["state_weekend_staff_cost"] - base["state_weekend_staff_cost"]
+    assert reform["state_cost"] > base["state_cost"]
+    # the staff is most of the state's extra cost: assessments change by less
+    change = reform["state_assessment_cost"] - base["state_assessment_cost"]
+    assert abs(change) < extra
+    cheaper = ledger_totals(open_tables, weekends, data, Costs(weekend_staff_cost_per_day=0))
+    assert cheaper["state_cost"] == pytest.approx(
+        reform["state_cost"] - reform["state_weekend_staff_cost"]
     )

@@ -210,3 +210,33 @@ def test_report_title_of_a_file_without_description(tmp_path):
     assert comparison_title("compare", "baseline", [("my_reform", "")], 2025, 1) == (
         "My reform compared with the baseline, 2025"
     )
+
+
+def test_the_report_shows_costs_in_mnok_with_the_price_year_and_what_is_left_out(tmp_path):
+    import html as html_module
+
+    import pandas as pd
+
+    from sfbsim.experiments.outcomes import NOT_IN_LEDGER
+    from sfbsim.model.costs import Costs
+
+    out = tmp_path / "cmp"
+    args = ["compare", "baseline", "weekends_open", "--years", "1", "--reps", "2"]
+    args += ["--uncertainty", "fixed", "--workers", "0", "--quiet", "--out", str(out)]
+    assert runner.invoke(app, args).exit_code == 0
+    assert runner.invoke(app, ["report", str(out)]).exit_code == 0
+    page = (out / "report.html").read_text(encoding="utf-8")
+    table = page.split("<h2>Differences over the whole run</h2>", 1)[1].split("<h2>", 1)[0]
+    year = Costs().price_year
+    unit = f"MNOK per year, {year} prices"
+    csv = pd.read_csv(out / "comparison.csv").set_index("outcome")
+    staff = csv.loc["state_cost_weekend_staff", "diff_mean"]
+    assert staff > 0 and csv.loc["municipal_cost", "baseline_mean"] > 1e6  # NOK in the CSV
+    row = f"<td>state_cost_weekend_staff</td><td>{unit}</td>"
+    assert row in table
+    assert f"<td>{staff / 1e6:,.3g}</td>" in table  # in MNOK
+    for name in ("municipal_cost_assessments", "municipal_cost_measures_pv", "state_cost"):
+        assert f"<td>{name}</td><td>{unit}</td>" in table
+    assert "<td>admissions</td><td>per year</td>" in table
+    assert f"MNOK (million NOK) per year at {year} prices" in table
+    assert html_module.escape(NOT_IN_LEDGER) in table

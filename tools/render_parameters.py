@@ -1,6 +1,6 @@
 """Write the parameter and lever tables of docs/ODD.md from the parameter files
-(model/data/parameters/*.toml) and the levers (model/parameters.py, read by
-experiments/catalogue.py as for ``sfbsim levers``).
+(model/data/parameters/*.toml, the ledger's costs.toml included) and the levers
+(model/parameters.py, read by experiments/catalogue.py as for ``sfbsim levers``).
 
 The tables sit between the markers ``<!-- parameters:start -->`` / ``<!-- parameters:end -->``
 and ``<!-- levers:start -->`` / ``<!-- levers:end -->``; everything else in ODD.md is prose.
@@ -16,20 +16,25 @@ import sys
 from pathlib import Path
 
 from sfbsim.experiments.catalogue import lever_catalogue
-from sfbsim.model.parameter_files import entries
+from sfbsim.model.parameter_files import SECTIONS, entries
 
 ODD = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
 
 
 def parameter_table() -> str:
-    """Markdown tables, one per parameter file: name, value, unit, plausible range, meaning,
-    source (assumptions and calibrated values marked)."""
+    """Markdown tables, one per parameter file (the behavioural parameters, then the ledger's
+    costs, which a scenario sets under ``[costs]``): name, value, unit, plausible range,
+    meaning, source (assumptions and calibrated values marked)."""
     lines: list[str] = []
     group = None
-    for name, entry in entries("parameters").items():
+    every = [item for section in SECTIONS for item in entries(section).items()]
+    for name, entry in every:
         if entry.group != group:
             group = entry.group
-            lines += ["" if lines else "", f"`{entry.file}`", ""]
+            head = f"`{entry.file}`"
+            if entry.section == "costs":
+                head += " (the ledger's costs, docs/ledger.md; a scenario sets them in `[costs]`)"
+            lines += ["" if lines else "", head, ""]
             lines += ["| parameter | value | unit | range | meaning | source |"]
             lines += ["|---|---|---|---|---|---|"]
         source = entry.source

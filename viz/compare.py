@@ -26,7 +26,16 @@ from sfbsim.experiments.compare import (  # noqa: E402
 )
 from sfbsim.experiments.errors import ExperimentError  # noqa: E402
 from sfbsim.experiments.execution import Executor  # noqa: E402
-from sfbsim.experiments.outcomes import OUTCOMES, format_value  # noqa: E402
+from sfbsim.experiments.outcomes import (  # noqa: E402
+    COST_SPLIT_NOTE,
+    MONEY_OUTCOMES,
+    NOT_IN_LEDGER,
+    OUTCOMES,
+    format_value,
+    in_mnok,
+    price_year,
+    shown_unit,
+)
 from sfbsim.experiments.scenario_files import (  # noqa: E402
     MAX_SCENARIO_BYTES,
     ScenarioError,
@@ -129,6 +138,8 @@ class Comparison:
     uncertainty: str = "posterior"
     """"posterior": replications over the posterior draws (two seeds each); "fixed": the
     parameter files' values."""
+    price_year: int | None = None
+    """The price year of the baseline's costs (``costs.price_year``); None: the ledger's."""
 
     def results_csv(self) -> str:
         frame = self.results.copy()
@@ -241,6 +252,7 @@ def compare(
         years=int(years),
         results=results,
         uncertainty=uncertainty,
+        price_year=int(scenarios["baseline"].costs.price_year),
         table=table[TABLE_COLUMNS[1:]],
         bands=bands[["year", "outcome", "diff_mean", "diff_ci_low", "diff_ci_high", "reps"]],
     )
@@ -277,9 +289,30 @@ def bands_figure(comparison: Comparison) -> Figure:
     return fig
 
 
+def comparison_price_year(comparison: Comparison) -> int:
+    """The price year of a comparison's money (the ledger's when it does not say)."""
+    return price_year() if comparison.price_year is None else int(comparison.price_year)
+
+
+def costs_note(comparison: Comparison) -> str:
+    """Under the table: the unit and price year of money, how costs split, what is left out
+    ("" when the table has no money outcome)."""
+    if not comparison.table["outcome"].isin(MONEY_OUTCOMES).any():
+        return ""
+    year = comparison_price_year(comparison)
+    return (
+        f"<p class='sfb-costs-note'><b>Costs and values</b> are in MNOK (million NOK) per year "
+        f"at {year} prices (co-payments at the nominal rate of their year); the downloaded "
+        f"table has them in NOK. {html.escape(COST_SPLIT_NOTE)}</p>"
+        f"<p class='sfb-costs-note'>{html.escape(NOT_IN_LEDGER)}</p>"
+    )
+
+
 def table_html(comparison: Comparison) -> str:
-    """The comparison table as HTML (the same numbers as sfbsim compare's comparison.csv)."""
-    table = comparison.table.copy()
+    """The comparison table as HTML (the same numbers as sfbsim compare's comparison.csv,
+    costs and values in MNOK with the price year in the unit column)."""
+    year = comparison_price_year(comparison)
+    table = in_mnok(comparison.table)
 
     def fmt(value: float, outcome: str, unit: str) -> str:
         if pd.isna(value):
@@ -296,15 +329,16 @@ def table_html(comparison: Comparison) -> str:
             fmt(v, o, unit) for v, o in zip(table[column], table["outcome"], strict=True)
         ]
     table.insert(1, "meaning", table["outcome"].map(OUTCOMES).fillna(""))
+    table.insert(2, "unit", [shown_unit(name, year) for name in table["outcome"]])
     if comparison.uncertainty == "posterior":
         table["sign"] = [
             "–" if pd.isna(share) else ("robust" if share >= 0.9 else "flips")
             for share in table["same_sign_share"]
         ]
-        shown = ["outcome", "meaning", "baseline_mean", "reform_mean", "diff_mean"]
+        shown = ["outcome", "meaning", "unit", "baseline_mean", "reform_mean", "diff_mean"]
         shown += ["diff_ci_low", "diff_ci_high", "effect_p05", "effect_p95", "sign", "reps"]
     else:
-        shown = ["outcome", "meaning", "baseline_mean", "reform_mean", "diff_mean"]
+        shown = ["outcome", "meaning", "unit", "baseline_mean", "reform_mean", "diff_mean"]
         shown += ["diff_ci_low", "diff_ci_high", "reps"]
     table = table[shown]
     table = table.rename(
@@ -339,6 +373,8 @@ TABLE_STYLE = """
 .sfb-compare-table { border-collapse: collapse; font-size: 13px; }
 .sfb-compare-table th, .sfb-compare-table td { padding: 2px 8px; text-align: right; }
 .sfb-compare-table th:first-child, .sfb-compare-table td:first-child { text-align: left; }
+.sfb-compare-table td:nth-child(2), .sfb-compare-table td:nth-child(3) { text-align: left; }
+.sfb-costs-note { font-size: 13px; color: #444; max-width: 900px; }
 """
 
 # --- per-session state ---------------------------------------------------------------------
@@ -534,6 +570,9 @@ def CompareResults(comparison: Comparison):
         Figure_(bands_figure, comparison)
         solara.Style(TABLE_STYLE)
         solara.HTML(tag="div", unsafe_innerHTML=table_html(comparison))
+        note = costs_note(comparison)
+        if note:
+            solara.HTML(tag="div", unsafe_innerHTML=note, classes=["sfb-costs"])
         with solara.Row():
             solara.FileDownload(
                 comparison.results_csv(),

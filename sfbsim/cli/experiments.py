@@ -284,7 +284,7 @@ def compare(
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_frame(table, out / "comparison.csv")
         if not quiet:
-            print_comparison(table)
+            print_comparison(table, price_year=base.scenario.costs.price_year)
         if reps == "auto":
             _say_auto(auto, target_outcome, target, max_reps)
         note_missing_pairs(table, n_reps)
@@ -400,8 +400,12 @@ def print_comparison(
     split: bool = True,
     arm: str = "reform",
     label: str = "scenario",
+    price_year: int | None = None,
 ) -> None:
     """The comparison table as a policy analyst reads it, with what its intervals cover.
+
+    Money (costs and values by payer) is shown in MNOK, million NOK at ``price_year`` prices
+    (default: the ledger's, model/data/parameters/costs.toml); ``where`` keeps NOK.
 
     One table per reform (``split``; else one table with a column of scenarios headed
     ``label``, e.g. a sweep's points; ``arm`` heads the column of their means). At a narrow
@@ -411,8 +415,11 @@ def print_comparison(
     """
     from functools import partial
 
+    from sfbsim.experiments.outcomes import MONEY_OUTCOMES
+    from sfbsim.experiments.outcomes import price_year as ledger_price_year
     from sfbsim.experiments.uncertainty import what_intervals_cover
 
+    year = ledger_price_year() if price_year is None else int(price_year)
     posterior = "uncertainty" in table.columns and (table["uncertainty"] == "posterior").any()
     caption = what_intervals_cover("posterior" if posterior else "fixed")
     has_groups = "scope" in table.columns and (table["scope"] != "national").any()
@@ -424,7 +431,7 @@ def print_comparison(
         reps = sorted(set(rows["reps"]))
         title = f"{scenario if scenario is not None else label} − {baseline}"
         if len(outcomes) == 1:
-            title += f": {outcomes[0]}"
+            title += f": {_outcome_label(outcomes[0])}"
         over = f"{reps[0]} paired replications" if len(reps) == 1 else "paired replications"
         title += f" (mean over {over})"
         columns: list[tuple[str, str]] = []
@@ -446,19 +453,51 @@ def print_comparison(
         needed = max(needed, width)
     from rich.text import Text
 
-    console.print(Text(caption + " M = million."))
+    money = ""
+    if any(name in MONEY_OUTCOMES for name in outcomes):
+        money = (
+            f" Costs and values in MNOK (million NOK) at {year} prices, per year; {where} has "
+            "them in NOK."
+        )
+    console.print(Text(caption + money + " M = million."))
     note_left_out(left_out, needed, where)
+
+
+def _outcome_label(name: str) -> str:
+    """An outcome as a table names it: money outcomes with their unit, ``state_cost (MNOK)``."""
+    from sfbsim.experiments.outcomes import MONEY_OUTCOMES
+
+    return f"{name} (MNOK)" if name in MONEY_OUTCOMES else name
+
+
+MONEY_FIELDS = (
+    "baseline_mean",
+    "reform_mean",
+    "diff_mean",
+    "diff_ci_low",
+    "diff_ci_high",
+    "effect_p05",
+    "effect_p95",
+)
+"""The columns of a comparison row that are in the outcome's unit (NOK: shown in MNOK)."""
 
 
 def _comparison_cells(rows: pd.DataFrame, posterior: bool, arm: str) -> list[dict[str, str]]:
     """The cells of a comparison table's rows, by column name."""
     import pandas as pd
 
+    from sfbsim.experiments.outcomes import money_value
+
     out = []
-    for row in rows.to_dict("records"):
+    for record in rows.to_dict("records"):
+        name = str(record["outcome"])
+        row = {
+            key: money_value(name, value) if key in MONEY_FIELDS else value
+            for key, value in record.items()
+        }
         cells = {
             "scenario": str(row["scenario"]),
-            "outcome": str(row["outcome"]),
+            "outcome": _outcome_label(name),
             "group": "national" if row.get("scope") == "national" else str(row.get("group")),
             "baseline": _fmt(row["baseline_mean"]),
             arm: _fmt(row["reform_mean"]),
@@ -642,7 +681,12 @@ def sweep(
                 ]
             )
             print_comparison(
-                shown, where="sweep.csv", split=False, arm="point mean", label="Sweep point"
+                shown,
+                where="sweep.csv",
+                split=False,
+                arm="point mean",
+                label="Sweep point",
+                price_year=base.scenario.costs.price_year,
             )
         say(f"Sweep of {len(points)} points written to ", (str(out / "sweep.csv"), "bold"))
     finally:

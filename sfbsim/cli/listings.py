@@ -140,7 +140,7 @@ def outcomes(json_: JsonOption = False) -> None:
         return
     console.print(
         "Outcomes of a comparison (per year of the run unless a share or a wait; "
-        "share = 0-1; NOK in 2025 prices):",
+        "share = 0-1; NOK at the ledger's price year; tables show MNOK = million NOK):",
         markup=False,
         highlight=False,
     )
