@@ -27,15 +27,21 @@ from sfbsim.viz.compare import (
     table_html,
 )
 from sfbsim.viz.explore import (
+    ExplainView,
     ExplorePage,
     ExploreRun,
     RunStatus,
     charts_figure,
+    explanation_html,
     explore_run,
     lever_inputs,
     lever_label,
     map_figure,
+    map_png,
+    map_position,
+    municipality_at,
     region_table_html,
+    selected_municipality,
 )
 from sfbsim.viz.levers import (
     CURRENT_LEVERS,
@@ -371,6 +377,76 @@ def test_map_draws_areas_not_dots(stepped):
     values = stepped.municipality_frame()["referrals_per_1000"].to_numpy()
     assert np.allclose(areas.get_array(), values)
     assert "not boundaries" in ax.get_title()
+
+
+# --- a click on the map explains the municipality (sfbsim explain) -------------------------
+def test_a_click_on_an_area_finds_its_municipality(stepped):
+    figure = map_figure(stepped, selected="5001")
+    assert map_png(figure).startswith("data:image/png;base64,")
+    (outline,) = [
+        c for c in figure.axes[0].collections if c.get_gid() == "sfb-selected-municipality"
+    ]
+    mun = stepped.municipality_frame().set_index("kommunenummer")
+    for number in ("0301", "5001", "5612", "1813"):
+        x, y = map_position(figure, mun.loc[number, "lon"], mun.loc[number, "lat"])
+        assert 0 < x < 1 and 0 < y < 1
+        assert municipality_at(figure, stepped, x, y) == number
+    x, y = map_position(figure, 4.0, 70.5)  # the Norwegian Sea
+    assert municipality_at(figure, stepped, x, y) is None
+    assert municipality_at(figure, stepped, 0.001, 0.001) is None
+
+
+def test_explore_explains_a_municipality_as_sfbsim_explain_does(tmp_path):
+    """The Explore page's explanation of its live, traced run is `sfbsim explain RUN_DIR -m K`
+    of the same run written to a folder (one implementation: explain_trail)."""
+    import html
+
+    from sfbsim.experiments.explain import explain_run
+    from sfbsim.experiments.runner import run_to_folder
+
+    run = ExploreRun(years=1, seed="5")
+    assert run.model.trail is not None
+    while run.running:
+        run.step()
+    out = tmp_path / "run"
+    run_to_folder(run.run_scenario, bundled_data(), out, trace=True)
+    explained_gaps = False
+    for municipality in ("Brønnøy", "0301", "Tromsø"):
+        app = run.explanation(municipality)
+        cli = explain_run(out, municipality)
+        assert app.summary == cli.summary
+        assert app.leading == cli.leading and app.counts == cli.counts
+        assert [g.term for g in app.gaps] == [g.term for g in cli.gaps]
+        for side in ("here", "national"):
+            np.testing.assert_allclose(
+                [getattr(g, side) for g in app.gaps], [getattr(g, side) for g in cli.gaps]
+            )
+        assert [(c.family_id, c.steps, c.outcome) for c in app.cases] == [
+            (c.family_id, c.steps, c.outcome) for c in cli.cases
+        ]
+        text = explanation_html(app)
+        for line in cli.summary:
+            assert html.escape(line) in text
+        for story in cli.cases[:3]:
+            assert all(html.escape(step) in text for step in story.steps)
+        if cli.has_gaps:
+            assert "sfb-explain-table" in text and "national" in text
+            explained_gaps = True
+    assert explained_gaps, "neither municipality had a first choice elsewhere than a centre"
+
+
+def test_explain_view_hints_then_explains_the_selected_municipality(stepped):
+    selected_municipality.set(None)
+    box, rc = solara.render(ExplainView(stepped), handle_error=False)
+    try:
+        assert "Click a municipality" in str(box.children)
+        selected_municipality.set("0301")
+        text = str(box.children)
+        assert "Why: Oslo (0301), so far (day 60)" in text
+        assert stepped.explanation("0301").summary[0] in text
+    finally:
+        rc.close()
+        selected_municipality.set(None)
 
 
 # --- the levers as a scenario file, an uploaded scenario ------------------------------------
