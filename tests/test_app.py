@@ -285,6 +285,48 @@ def test_app_and_cli_give_the_same_numbers(tmp_path):
             assert app.loc[outcome, column] == pytest.approx(cli.loc[outcome, column]), outcome
 
 
+def test_compare_splits_by_pathway_as_sfbsim_compare_pathways(tmp_path):
+    """'Split by pathway' gives the numbers `sfbsim compare --pathways` writes in pathways.csv
+    for the same inputs, and leaves the comparison table as comparison.csv has it."""
+    from typer.testing import CliRunner
+
+    from sfbsim.viz.compare import pathway_caption, pathway_figure, pathway_table_html
+
+    out = tmp_path / "cmp"
+    args = ["compare", "baseline", "duty_to_assist", "--years", "1", "--reps", "2"]
+    args += ["--seed", "3", "--workers", "0", "--out", str(out), "--quiet"]
+    args += ["--uncertainty", "fixed", "--pathways"]
+    result = CliRunner().invoke(cli_app, args)
+    assert result.exit_code == 0, result.output
+    cli = pd.read_csv(out / "pathways.csv").set_index(["outcome", "pathway"])
+    app = compare("baseline", "duty_to_assist", 2, 1, "3", uncertainty="fixed", pathways=True)
+    split = app.pathways.set_index(["outcome", "pathway"])
+    assert sorted(split.index) == sorted(cli.index)
+    assert {"referrals", "total", "dropouts"} <= set(split.index.get_level_values(1))
+    for column in ("effect_mean", "effect_ci_low", "effect_ci_high", "share_of_total", "reps"):
+        np.testing.assert_allclose(
+            split.loc[cli.index, column].to_numpy(dtype=float),
+            cli[column].to_numpy(dtype=float),
+            err_msg=column,
+        )
+    assert (split.loc[cli.index, "meaning"] == cli["meaning"]).all()
+    # the pathway counts are not outcomes of the comparison table or the runs
+    table = pd.read_csv(out / "comparison.csv").set_index("outcome")
+    mine = app.table.set_index("outcome")
+    assert mine.index.is_unique and sorted(mine.index) == sorted(table.index)
+    np.testing.assert_allclose(mine.loc[table.index, "diff_mean"], table["diff_mean"])
+    assert "waiting_at_end_residential" not in set(app.results["outcome"])
+    text = pathway_table_html(app)
+    assert "sfb-pathway-table" in text and "more proposals and referrals" in text
+    assert "run-to-run noise only" in pathway_caption(app)
+    assert isinstance(pathway_figure(app), Figure)
+    box, rc = solara.render(CompareResults(app), handle_error=False)
+    try:
+        assert "Effect by pathway" in str(box.children)
+    finally:
+        rc.close()
+
+
 def test_compare_reports_bad_choices():
     with pytest.raises(LeverError) as error:
         compare("no-such-scenario", CURRENT_LEVERS, 2, 1, "-1", levers={"seed": "x"})
