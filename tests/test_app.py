@@ -655,3 +655,11 @@ def test_derive_outline_keeps_the_mainland_of_a_topology(tmp_path):
     assert bounds(island_ring) == (20.0, 20.05, 69.0, 69.05)
     derive_outline.main([str(source), "--out", str(out)])
     assert out.read_bytes() == first  # deterministic
+
+
+def test_compare_controls_render_with_the_split_by_pathway_checkbox():
+    box, rc = solara.render(CompareControls(), handle_error=False)
+    try:
+        assert rc.find(v.Checkbox, label="Split by pathway").widget is not None
+    finally:
+        rc.close()

@@ -580,9 +580,7 @@ def CompareControls():
             classes=["sfb-uncertainty"],
         )
         solara.Text(f"Intervals cover: {UNCERTAINTY_LABELS[uncertainty_choice.value]}.")
-        solara.Checkbox(
-            label="Split by pathway", value=split_by_pathway, classes=["sfb-split-pathways"]
-        )
+        solara.Checkbox(label="Split by pathway", value=split_by_pathway)
         solara.Text(
             "Splits the effect on admissions and bed-days by pathway (sfbsim compare "
             "--pathways); traces every run, about 1.5-2× slower."
