@@ -590,12 +590,14 @@ def replicate_in_memory(
     on_done: Callable[[Result], None] | None = None,
     draw_json: Callable[[int], str] | None = None,
     groups: bool = False,
+    pathways: bool = False,
 ) -> pd.DataFrame:
     """Run every arm on every seed on the replication engine and return the national outcome
     rows (param_hash, seed, scope, grp, year, outcome, value), kept in memory (the app's
     Compare page and the scripting API; the CLI stores them in results.duckdb instead), with
-    ``groups`` also the rows per region and size class. ``draw_json(seed)`` gives a
-    replication's posterior draw (Experiment.draw_json)."""
+    ``groups`` also the rows per region and size class, with ``pathways`` every replication
+    traced and its pathway counts among the rows (scope ``pathway``, experiments.pathways).
+    ``draw_json(seed)`` gives a replication's posterior draw (Experiment.draw_json)."""
     tasks: list[Task] = []
     for seed in seeds:
         seen: set[str] = set()
@@ -614,6 +616,7 @@ def replicate_in_memory(
                     False,
                     draw_json=draw,
                     keep=arm.keep,
+                    pathways=pathways,
                 )
             )
     frames: list[pd.DataFrame] = []

@@ -35,6 +35,18 @@ TERM_WORDS = {
 """Each utility term in words (model/trail.py UTILITY_TERMS)."""
 REACH = "reach"
 """The name of the reason a home-based assessment by centre staff was not an option."""
+GAPS_TITLE = "Each term's pull on a residential stay against the option chosen"
+GAPS_NOTE = (
+    "Utility units, averaged over first choices that were not a centre; negative: the term "
+    "pulled against a residential stay. 'national': the same over every municipality."
+)
+"""What the table of terms (here and national) is: said under it by the CLI and the app."""
+NO_GAPS_NOTE = (
+    "No first choice here went elsewhere than a centre, so there is no pull against a stay to "
+    "set beside the national one; `sfbsim explain --scenario baseline -m ...` shows the choice "
+    "a typical family here would meet."
+)
+"""Said instead of the table when no first choice here went elsewhere than a centre."""
 
 
 def _municipality_row(municipalities: pd.DataFrame, key: str) -> pd.Series:
@@ -93,6 +105,11 @@ class MunicipalityExplanation:
     home_based_unavailable: int
     summary: list[str]
     cases: list[CaseStory] = field(default_factory=list)
+
+    @property
+    def has_gaps(self) -> bool:
+        """Whether any first choice here went elsewhere than a centre (the table has values)."""
+        return any(math.isfinite(gap.here) for gap in self.gaps)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2, default=_json_default)
@@ -162,9 +179,25 @@ def explain_run(
     if data_dir is not None and not (data_dir / "municipalities.csv").is_file():
         data_dir = None  # the data folder has moved: the bundled municipalities name them
     municipalities = load_data(data_dir).municipalities
+    return explain_trail(
+        trail, families, municipalities, int(manifest["start_year"]), municipality, year, family
+    )
+
+
+def explain_trail(
+    trail: pd.DataFrame,
+    families: pd.DataFrame,
+    municipalities: pd.DataFrame,
+    start_year: int,
+    municipality: str,
+    year: int | None = None,
+    family: int | None = None,
+) -> MunicipalityExplanation:
+    """One municipality's cases (one year, or one family) and why, from a decision trail in
+    memory (``decisions`` and ``families`` tables of a traced run, finished or not: the
+    app's Explore page explains its live run here; ``explain_run`` a run folder's)."""
     row = _municipality_row(municipalities, municipality)
     number = str(row["kommunenummer"])
-    start_year = int(manifest["start_year"])
     everywhere = trail[trail["decision"] == "assessment_choice"]
     mine = trail[trail["municipality"] == number]
     if year is not None:
@@ -218,7 +251,7 @@ def explain_run(
         if name in here.index or name in national.index
     ]
     leading = leading_terms(gaps, n_unavailable, counts["cases"])
-    summary = _summary(row, counts, shares, leading, gaps, n_unavailable, year, manifest)
+    summary = _summary(row, counts, shares, leading, gaps, n_unavailable, year)
     stories = [
         _story(group, start_year, families)
         for _, group in mine.sort_values(["family_id", "decision_id"]).groupby("family_id")
@@ -266,7 +299,6 @@ def _summary(
     gaps: list[TermGap],
     unavailable: int,
     year: int | None,
-    manifest: dict,
 ) -> list[str]:
     when = f"in {year}" if year is not None else "over the run"
     lines = [

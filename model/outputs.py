@@ -523,9 +523,14 @@ class Recorder:
         table.insert(0, "date", np.datetime_as_string(calendar.dates[1 : n + 1], unit="D"))
         return table
 
-    def family_table(self) -> pd.DataFrame:
-        """One row per family: who, what was tried, where, when, and the decision."""
-        records = sorted(self.families, key=itemgetter(0))
+    def family_table(self, so_far: bool = False) -> pd.DataFrame:
+        """One row per family: who, what was tried, where, when, and the decision. ``so_far``:
+        during a run (the app), also the families still waiting or in assessment, as they are
+        now, without finalising the run."""
+        records = list(self.families)
+        if so_far and not self._finalised:
+            records += [family_record(family) for family in self.model.families_in_model()]
+        records = sorted(records, key=itemgetter(0))
         columns: dict[str, Any] = {name: [] for name in FAMILY_COLUMNS}
         if records:
             columns = dict(zip(FAMILY_COLUMNS, zip(*records, strict=True), strict=True))

@@ -29,15 +29,21 @@ from sfbsim.viz.compare import (
     table_html,
 )
 from sfbsim.viz.explore import (
+    ExplainView,
     ExplorePage,
     ExploreRun,
     RunStatus,
     charts_figure,
+    explanation_html,
     explore_run,
     lever_inputs,
     lever_label,
     map_figure,
+    map_png,
+    map_position,
+    municipality_at,
     region_table_html,
+    selected_municipality,
 )
 from sfbsim.viz.levers import (
     CURRENT_LEVERS,
@@ -309,6 +315,48 @@ def test_app_and_cli_give_the_same_numbers(tmp_path):
             assert app.loc[outcome, column] == pytest.approx(cli.loc[outcome, column]), outcome
 
 
+def test_compare_splits_by_pathway_as_sfbsim_compare_pathways(tmp_path):
+    """'Split by pathway' gives the numbers `sfbsim compare --pathways` writes in pathways.csv
+    for the same inputs, and leaves the comparison table as comparison.csv has it."""
+    from typer.testing import CliRunner
+
+    from sfbsim.viz.compare import pathway_caption, pathway_figure, pathway_table_html
+
+    out = tmp_path / "cmp"
+    args = ["compare", "baseline", "duty_to_assist", "--years", "1", "--reps", "2"]
+    args += ["--seed", "3", "--workers", "0", "--out", str(out), "--quiet"]
+    args += ["--uncertainty", "fixed", "--pathways"]
+    result = CliRunner().invoke(cli_app, args)
+    assert result.exit_code == 0, result.output
+    cli = pd.read_csv(out / "pathways.csv").set_index(["outcome", "pathway"])
+    app = compare("baseline", "duty_to_assist", 2, 1, "3", uncertainty="fixed", pathways=True)
+    split = app.pathways.set_index(["outcome", "pathway"])
+    assert sorted(split.index) == sorted(cli.index)
+    assert {"referrals", "total", "dropouts"} <= set(split.index.get_level_values(1))
+    for column in ("effect_mean", "effect_ci_low", "effect_ci_high", "share_of_total", "reps"):
+        np.testing.assert_allclose(
+            split.loc[cli.index, column].to_numpy(dtype=float),
+            cli[column].to_numpy(dtype=float),
+            err_msg=column,
+        )
+    assert (split.loc[cli.index, "meaning"] == cli["meaning"]).all()
+    # the pathway counts are not outcomes of the comparison table or the runs
+    table = pd.read_csv(out / "comparison.csv").set_index("outcome")
+    mine = app.table.set_index("outcome")
+    assert mine.index.is_unique and sorted(mine.index) == sorted(table.index)
+    np.testing.assert_allclose(mine.loc[table.index, "diff_mean"], table["diff_mean"])
+    assert "waiting_at_end_residential" not in set(app.results["outcome"])
+    text = pathway_table_html(app)
+    assert "sfb-pathway-table" in text and "more proposals and referrals" in text
+    assert "run-to-run noise only" in pathway_caption(app)
+    assert isinstance(pathway_figure(app), Figure)
+    box, rc = solara.render(CompareResults(app), handle_error=False)
+    try:
+        assert "Effect by pathway" in str(box.children)
+    finally:
+        rc.close()
+
+
 def test_compare_reports_bad_choices():
     with pytest.raises(LeverError) as error:
         compare("no-such-scenario", CURRENT_LEVERS, 2, 1, "-1", levers={"seed": "x"})
@@ -401,6 +449,76 @@ def test_map_draws_areas_not_dots(stepped):
     values = stepped.municipality_frame()["referrals_per_1000"].to_numpy()
     assert np.allclose(areas.get_array(), values)
     assert "not boundaries" in ax.get_title()
+
+
+# --- a click on the map explains the municipality (sfbsim explain) -------------------------
+def test_a_click_on_an_area_finds_its_municipality(stepped):
+    figure = map_figure(stepped, selected="5001")
+    assert map_png(figure).startswith("data:image/png;base64,")
+    (outline,) = [
+        c for c in figure.axes[0].collections if c.get_gid() == "sfb-selected-municipality"
+    ]
+    mun = stepped.municipality_frame().set_index("kommunenummer")
+    for number in ("0301", "5001", "5612", "1813"):
+        x, y = map_position(figure, mun.loc[number, "lon"], mun.loc[number, "lat"])
+        assert 0 < x < 1 and 0 < y < 1
+        assert municipality_at(figure, stepped, x, y) == number
+    x, y = map_position(figure, 4.0, 70.5)  # the Norwegian Sea
+    assert municipality_at(figure, stepped, x, y) is None
+    assert municipality_at(figure, stepped, 0.001, 0.001) is None
+
+
+def test_explore_explains_a_municipality_as_sfbsim_explain_does(tmp_path):
+    """The Explore page's explanation of its live, traced run is `sfbsim explain RUN_DIR -m K`
+    of the same run written to a folder (one implementation: explain_trail)."""
+    import html
+
+    from sfbsim.experiments.explain import explain_run
+    from sfbsim.experiments.runner import run_to_folder
+
+    run = ExploreRun(years=1, seed="5")
+    assert run.model.trail is not None
+    while run.running:
+        run.step()
+    out = tmp_path / "run"
+    run_to_folder(run.run_scenario, bundled_data(), out, trace=True)
+    explained_gaps = False
+    for municipality in ("Brønnøy", "0301", "Tromsø"):
+        app = run.explanation(municipality)
+        cli = explain_run(out, municipality)
+        assert app.summary == cli.summary
+        assert app.leading == cli.leading and app.counts == cli.counts
+        assert [g.term for g in app.gaps] == [g.term for g in cli.gaps]
+        for side in ("here", "national"):
+            np.testing.assert_allclose(
+                [getattr(g, side) for g in app.gaps], [getattr(g, side) for g in cli.gaps]
+            )
+        assert [(c.family_id, c.steps, c.outcome) for c in app.cases] == [
+            (c.family_id, c.steps, c.outcome) for c in cli.cases
+        ]
+        text = explanation_html(app)
+        for line in cli.summary:
+            assert html.escape(line) in text
+        for story in cli.cases[:3]:
+            assert all(html.escape(step) in text for step in story.steps)
+        if cli.has_gaps:
+            assert "sfb-explain-table" in text and "national" in text
+            explained_gaps = True
+    assert explained_gaps, "neither municipality had a first choice elsewhere than a centre"
+
+
+def test_explain_view_hints_then_explains_the_selected_municipality(stepped):
+    selected_municipality.set(None)
+    box, rc = solara.render(ExplainView(stepped), handle_error=False)
+    try:
+        assert "Click a municipality" in str(box.children)
+        selected_municipality.set("0301")
+        text = str(box.children)
+        assert "Why: Oslo (0301), so far (day 60)" in text
+        assert stepped.explanation("0301").summary[0] in text
+    finally:
+        rc.close()
+        selected_municipality.set(None)
 
 
 # --- the levers as a scenario file, an uploaded scenario ------------------------------------
@@ -567,3 +685,11 @@ def test_derive_outline_keeps_the_mainland_of_a_topology(tmp_path):
     assert bounds(island_ring) == (20.0, 20.05, 69.0, 69.05)
     derive_outline.main([str(source), "--out", str(out)])
     assert out.read_bytes() == first  # deterministic
+
+
+def test_compare_controls_render_with_the_split_by_pathway_checkbox():
+    box, rc = solara.render(CompareControls(), handle_error=False)
+    try:
+        assert rc.find(v.Checkbox, label="Split by pathway").widget is not None
+    finally:
+        rc.close()

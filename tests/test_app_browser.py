@@ -485,3 +485,71 @@ def test_save_levers_then_upload_them_in_compare(server, page, tmp_path):
     assert_side_panel_fits(page, ".sfb-compare-controls")
     console.assert_none("in Compare")
     requests.assert_local()
+
+
+def map_fraction(number: str) -> tuple[float, float]:
+    """Where a municipality's travel point (inside its area) is on the map, as shares of the
+    picture's width and height: the map drawn the way the page draws it."""
+    from sfbsim.viz.explore import ExploreRun, map_figure, map_png, map_position
+
+    run = ExploreRun()
+    figure = map_figure(run)
+    map_png(figure)
+    row = run.municipality_frame().set_index("kommunenummer").loc[number]
+    return map_position(figure, row["lon"], row["lat"])
+
+
+def test_click_a_municipality_to_explain_it_and_split_compare_by_pathway(server, page):
+    page.set_default_timeout(TIMEOUT_MS)
+    console = Console(page)
+    requests = Requests(page)
+    page.goto(server + "/")
+    page.locator(".sfb-status").wait_for()
+    hint = page.locator(".sfb-explain-hint")
+    hint.wait_for()
+    assert "Click a municipality" in hint.inner_text()
+    page.get_by_role("button", name="Step").click()
+    page.get_by_text("Day 31 of").wait_for()
+    page.get_by_role("button", name="Step").click()
+    page.get_by_text("Day 62 of").wait_for()
+
+    # a click on Trondheim's area explains its cases so far, as sfbsim explain does
+    x, y = map_fraction("5001")
+    picture = page.locator(".sfb-map img.sfb-map-image")
+    box = picture.bounding_box()
+    picture.click(position={"x": x * box["width"], "y": y * box["height"]})
+    title = page.locator(".sfb-explain-title")
+    title.wait_for()
+    assert "Trondheim" in title.inner_text() and "(5001)" in title.inner_text()
+    assert "day 62" in title.inner_text()
+    explain = page.locator(".sfb-explain").inner_text()
+    assert "had " in explain and "cases over the run" in explain and "First choices:" in explain
+    assert page.locator(".sfb-explain .sfb-case").count() >= 1
+    assert page.locator(".sfb-explain table.sfb-explain-table").count() == 1
+    assert "national" in page.locator("table.sfb-explain-table").inner_text()
+    assert page.locator(".sfb-explain-hint").count() == 0
+    shot(page, "explore-explain")
+    console.assert_none("after a click on the map")
+
+    # Compare with the split by pathway (opt-in)
+    page.get_by_role("tab", name="Compare").click()
+    page.get_by_role("button", name="Run comparison").wait_for()
+    for lever in ("replications", "years"):
+        handle = page.locator(f".sfb-lever-{lever} [role=slider]")
+        handle.focus()
+        handle.press("Home")  # the fewest replications (2) and years (1)
+    page.get_by_text("Replications: 2 paired seeds").wait_for()
+    page.get_by_text("Run length: 1 year", exact=True).wait_for()
+    page.locator(".sfb-uncertainty").get_by_role("button", name="fixed").click()
+    page.get_by_label("Split by pathway").check(force=True)
+    page.get_by_role("button", name="Run comparison").click()
+    split = page.locator("table.sfb-pathway-table")
+    split.wait_for(timeout=240_000)
+    text = split.inner_text()
+    assert "referrals" in text and "total" in text and "bed_days" in text
+    caption = page.locator(".sfb-pathway-caption").inner_text()
+    assert "parts add up" in caption and "run-to-run noise only" in caption
+    assert page.locator(".sfb-pathways img").count() == 1
+    shot(page, "compare-pathways")
+    console.assert_none("in Compare with the split by pathway")
+    requests.assert_local()

@@ -36,6 +36,8 @@ from sfbsim.experiments.outcomes import (  # noqa: E402
     price_year,
     shown_unit,
 )
+from sfbsim.experiments.pathways import SCOPE as PATHWAY_SCOPE  # noqa: E402
+from sfbsim.experiments.pathways import pathway_table  # noqa: E402
 from sfbsim.experiments.scenario_files import (  # noqa: E402
     MAX_SCENARIO_BYTES,
     ScenarioError,
@@ -140,6 +142,9 @@ class Comparison:
     parameter files' values."""
     price_year: int | None = None
     """The price year of the baseline's costs (``costs.price_year``); None: the ledger's."""
+    pathways: pd.DataFrame | None = None
+    """With 'Split by pathway': the effect on admissions and bed-days by pathway, as
+    ``sfbsim compare --pathways`` writes pathways.csv (experiments.pathways); else None."""
 
     def results_csv(self) -> str:
         frame = self.results.copy()
@@ -149,6 +154,10 @@ class Comparison:
 
     def table_csv(self) -> str:
         return self.table.to_csv(index=False, lineterminator="\n")
+
+    def pathways_csv(self) -> str:
+        assert self.pathways is not None
+        return self.pathways.to_csv(index=False, lineterminator="\n")
 
 
 def compare(
@@ -161,12 +170,15 @@ def compare(
     progress=None,
     uncertainty: str = "posterior",
     uploaded: dict[str, Scenario] | None = None,
+    pathways: bool = False,
 ) -> Comparison:
     """Run the comparison (LeverError for unusable choices), by the same engine, draws and
     definitions as ``sfbsim compare`` (``uncertainty``: over the posterior, or fixed).
 
     ``progress(done, total)`` is called after every single run. ``uploaded``: the scenario files
-    uploaded in this session, by choice (``uploaded: FILENAME``).
+    uploaded in this session, by choice (``uploaded: FILENAME``). ``pathways``: trace every
+    replication (about 1.5-2x slower) and split the effect on admissions and bed-days by
+    pathway, as ``sfbsim compare --pathways``.
     """
     messages = []
     try:
@@ -233,9 +245,11 @@ def compare(
 
     with Executor(workers=0) as executor:
         rows = replicate_in_memory(
-            [base, reform], seeds, executor, on_done=count, draw_json=draw_json
+            [base, reform], seeds, executor, on_done=count, draw_json=draw_json, pathways=pathways
         )
     by_draw = draw_of if draws is not None else None
+    split = pathway_table(rows, base, [reform], draw_of=by_draw) if pathways else None
+    rows = rows[rows["scope"] != PATHWAY_SCOPE]
     table = paired_summary(
         rows[rows["year"] == 0], base, [reform], None, 0.95, by_draw, uncertainty
     )
@@ -255,6 +269,7 @@ def compare(
         price_year=int(scenarios["baseline"].costs.price_year),
         table=table[TABLE_COLUMNS[1:]],
         bands=bands[["year", "outcome", "diff_mean", "diff_ci_low", "diff_ci_high", "reps"]],
+        pathways=split,
     )
 
 
@@ -355,6 +370,79 @@ def table_html(comparison: Comparison) -> str:
     return table.to_html(index=False, classes="sfb-compare-table", border=0)
 
 
+PATHWAY_OUTCOMES = {
+    "admissions": "Admissions per year",
+    "bed_days": "Bed-days per year (children × days in residential stays)",
+}
+PATHWAY_NOTE = (
+    "Reform minus baseline per year, split by the pathway that produced it "
+    "(docs/experiments.md, experiments/pathways.py): in every replication the parts add up to "
+    "the measured total. share: the part's share of the total effect."
+)
+
+
+def pathway_caption(comparison: Comparison) -> str:
+    """What the effect by pathway is and what its intervals cover."""
+    extra = ""
+    if comparison.uncertainty == "posterior":
+        extra = (
+            " For the pathways only the 95 % CI is given (over the draws' means), not the "
+            "interval over the posterior."
+        )
+    return f"{PATHWAY_NOTE} {interval_caption(comparison)}{extra}"
+
+
+def pathway_table_html(comparison: Comparison) -> str:
+    """The effect by pathway as HTML (the numbers of ``sfbsim compare --pathways``'s
+    pathways.csv); the total first, then its parts."""
+    assert comparison.pathways is not None
+    table = comparison.pathways.copy()
+    table["order"] = (table["pathway"] != "total").astype(int)
+    table = table.sort_values(["outcome", "order"], kind="stable")
+
+    def fmt(value: float) -> str:
+        return "–" if pd.isna(value) else format_value(value)
+
+    shown = pd.DataFrame(
+        {
+            "outcome": table["outcome"],
+            "pathway": table["pathway"],
+            "meaning": table["meaning"],
+            "effect (reform − baseline)": table["effect_mean"].map(fmt),
+            "95 % CI low": table["effect_ci_low"].map(fmt),
+            "95 % CI high": table["effect_ci_high"].map(fmt),
+            "share of total": table["share_of_total"].map(
+                lambda v: "–" if pd.isna(v) else f"{v:.0%}"
+            ),
+            "reps": table["reps"],
+        }
+    )
+    return shown.to_html(index=False, classes="sfb-compare-table sfb-pathway-table", border=0)
+
+
+def pathway_figure(comparison: Comparison) -> Figure:
+    """Horizontal bars: each pathway's part of the effect (with its 95 % CI), and the total."""
+    assert comparison.pathways is not None
+    fig = Figure(figsize=(7.5, 5.2), dpi=90, layout="constrained")
+    axes = fig.subplots(2, 1)
+    for ax, (outcome, title) in zip(axes, PATHWAY_OUTCOMES.items(), strict=True):
+        rows = comparison.pathways[comparison.pathways["outcome"] == outcome]
+        rows = pd.concat([rows[rows["pathway"] != "total"], rows[rows["pathway"] == "total"]])
+        rows = rows.iloc[::-1]  # the total at the top
+        mean = rows["effect_mean"].to_numpy(dtype=float)
+        low = rows["effect_ci_low"].to_numpy(dtype=float)
+        high = rows["effect_ci_high"].to_numpy(dtype=float)
+        errors = [(mean - low), (high - mean)]
+        colours = ["tab:grey" if p == "total" else "tab:blue" for p in rows["pathway"]]
+        ax.barh(rows["pathway"], mean, xerr=errors, color=colours, capsize=3)
+        ax.axvline(0, color="black", linewidth=0.8)
+        ax.set_title(title, fontsize=9)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3, axis="x")
+    fig.suptitle("Effect by pathway (reform − baseline; bars: 95 % CI)", fontsize=10)
+    return fig
+
+
 SIDEBAR_STYLE = """
 /* Solara's drawer takes its width from its content when the page loads (400 px) and does not
    move the page when content grows later: a fixed width keeps the panel off the page. */
@@ -384,6 +472,8 @@ replications = solara.reactive(5)
 years = solara.reactive(3)
 first_seed = solara.reactive("1")
 uncertainty_choice = solara.reactive("posterior")
+split_by_pathway = solara.reactive(False)
+"""Trace the replications and split the effect by pathway (about 1.5-2x slower)."""
 message = solara.reactive("")
 uploaded_scenarios: solara.Reactive[dict[str, Scenario]] = solara.reactive({})
 """Scenario files uploaded in this session, by choice label (``uploaded: FILENAME``)."""
@@ -401,6 +491,7 @@ def comparison_task(
     levers: dict,
     mode: str,
     uploaded: dict | None = None,
+    pathways: bool = False,
 ) -> Comparison | None:
     """Runs in a thread; reports progress; a bad choice becomes a message."""
     message.set("")
@@ -410,7 +501,9 @@ def comparison_task(
 
     comparison_task.progress = 0.0
     try:
-        return compare(baseline, reform, k, n_years, seed, levers, progress, mode, uploaded)
+        return compare(
+            baseline, reform, k, n_years, seed, levers, progress, mode, uploaded, pathways
+        )
     except LeverError as error:
         message.set("; ".join(error.messages))
     except (ValueError, KeyError) as error:
@@ -523,6 +616,11 @@ def CompareControls():
             classes=["sfb-uncertainty"],
         )
         solara.Text(f"Intervals cover: {UNCERTAINTY_LABELS[uncertainty_choice.value]}.")
+        solara.Checkbox(label="Split by pathway", value=split_by_pathway)
+        solara.Text(
+            "Splits the effect on admissions and bed-days by pathway (sfbsim compare "
+            "--pathways); traces every run, about 1.5-2× slower."
+        )
         solara.Text(
             f"'{CURRENT_LEVERS}' uses the levers of the Explore page's last Reset on top of "
             "the baseline file."
@@ -539,6 +637,7 @@ def CompareControls():
                 dict(explore_run.value.settings),
                 uncertainty_choice.value,
                 dict(uploaded_scenarios.value),
+                split_by_pathway.value,
             )
 
         solara.Button(
@@ -551,6 +650,25 @@ def CompareControls():
         if comparison_task.pending:
             solara.ProgressLinear(comparison_task.progress or True)
             solara.Text(f"Running {2 * replications.value} simulations …")
+
+
+@solara.component
+def PathwayResults(comparison: Comparison):
+    """The effect by pathway: what it is, the bars, the table, the CSV."""
+    with solara.Column(classes=["sfb-pathways"]):
+        solara.HTML(tag="h3", unsafe_innerHTML="Effect by pathway")
+        solara.HTML(
+            tag="p",
+            unsafe_innerHTML=html.escape(pathway_caption(comparison)),
+            classes=["sfb-pathway-caption"],
+        )
+        Figure_(pathway_figure, comparison)
+        solara.HTML(tag="div", unsafe_innerHTML=pathway_table_html(comparison))
+        solara.FileDownload(
+            comparison.pathways_csv(),
+            filename="sfbsim-pathways.csv",
+            label="Download pathways (CSV)",
+        )
 
 
 @solara.component
@@ -573,6 +691,8 @@ def CompareResults(comparison: Comparison):
         note = costs_note(comparison)
         if note:
             solara.HTML(tag="div", unsafe_innerHTML=note, classes=["sfb-costs"])
+        if comparison.pathways is not None:
+            PathwayResults(comparison)
         with solara.Row():
             solara.FileDownload(
                 comparison.results_csv(),

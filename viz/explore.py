@@ -9,7 +9,11 @@ day at a time, keeping a small daily history for the charts.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import html
+import io
+from collections.abc import Callable
 from typing import Any
 
 import matplotlib
@@ -24,6 +28,15 @@ from matplotlib.figure import Figure  # noqa: E402
 from mesa.visualization.utils import update_counter  # noqa: E402
 from solara.toestand import KernelStoreFactory  # noqa: E402
 
+from sfbsim.experiments.explain import (  # noqa: E402
+    GAPS_NOTE,
+    GAPS_TITLE,
+    NO_GAPS_NOTE,
+    REACH,
+    TERM_WORDS,
+    MunicipalityExplanation,
+    explain_trail,
+)
 from sfbsim.experiments.runner import build_model  # noqa: E402
 from sfbsim.model.model import SfbModel  # noqa: E402
 from sfbsim.model.outputs import DAILY_COLUMNS, METRIC_INDEX  # noqa: E402
@@ -93,7 +106,8 @@ class ExploreRun:
         self._recent_waits: list[tuple[int, int]] = []
         try:
             self.run_scenario = lever_scenario(self.settings)
-            self.model = build_model(self.run_scenario, bundled_data())
+            # traced, so a click on the map can explain a municipality's cases so far
+            self.model = build_model(self.run_scenario, bundled_data(), trace=True)
         except LeverError as error:
             self.error = "; ".join(error.messages)
         except (ValueError, KeyError) as error:
@@ -191,6 +205,20 @@ class ExploreRun:
             frame[f"{column}_per_1000"] = 1000 * frame[column] / children
         return frame
 
+    def explanation(self, municipality: str) -> MunicipalityExplanation | None:
+        """A municipality's cases so far and why, from the run's decision trail: the same
+        explanation as ``sfbsim explain RUN_DIR -m K`` (experiments.explain.explain_trail)."""
+        model = self.model
+        if model is None or model.trail is None:
+            return None
+        return explain_trail(
+            model.trail.table(),
+            model.recorder.family_table(so_far=True),
+            bundled_data().municipalities,
+            self.run_scenario.run.start_year,
+            municipality,
+        )
+
     def centre_frame(self) -> pd.DataFrame:
         """Per centre now: where, residential units and occupancy today."""
         columns = ["centre_id", "name", "region", "lat", "lon", "units", "residents", "occupancy"]
@@ -269,6 +297,10 @@ explore_run: solara.Reactive[ExploreRun] = solara.Reactive(
 """The session's run: created lazily for each browser session, never shared between them."""
 
 map_colour = solara.reactive(next(iter(MAP_COLOURS)))
+selected_municipality: solara.Reactive[str | None] = solara.reactive(None)
+"""The municipality clicked on the map in this session (kommunenummer), or None."""
+CASES_SHOWN = 3
+"""How many case paths the explanation shows (``sfbsim explain --cases``)."""
 
 
 def lever_inputs() -> dict[str, dict[str, Any]]:
@@ -350,11 +382,12 @@ def lever_label(spec: dict[str, Any], value: Any) -> str:
 
 
 # --- figures (plain functions: testable without a browser) ---------------------------------
-def map_figure(run: ExploreRun, colour: str = "referrals") -> Figure:
+def map_figure(run: ExploreRun, colour: str = "referrals", selected: str | None = None) -> Figure:
     """Norway: one area per municipality coloured by ``colour`` (per 1,000 children 0-5 so far);
-    centres as squares coloured by occupancy. The areas are cells around each municipality's
-    travel point clipped to Natural Earth's outline of Norway, not boundaries (viz/geography.py);
-    nothing is fetched from outside."""
+    centres as squares coloured by occupancy; the ``selected`` municipality (kommunenummer)
+    outlined in red. The areas are cells around each municipality's travel point clipped to
+    Natural Earth's outline of Norway, not boundaries (viz/geography.py); nothing is fetched
+    from outside."""
     mun = run.municipality_frame()
     centres = run.centre_frame()
     fig = Figure(figsize=(5.2, 6.6), dpi=90, layout="constrained")
@@ -374,6 +407,13 @@ def map_figure(run: ExploreRun, colour: str = "referrals") -> Figure:
     areas.set_gid("sfb-municipality-areas")
     ax.add_collection(areas)
     fig.colorbar(areas, ax=ax, label=label, shrink=0.6, location="bottom", pad=0.02)
+    chosen = np.flatnonzero(mun["kommunenummer"].astype(str).to_numpy() == str(selected))
+    if len(chosen):
+        outline = PathCollection(
+            [paths[int(chosen[0])]], facecolors="none", edgecolors="red", linewidths=1.6
+        )
+        outline.set_gid("sfb-selected-municipality")
+        ax.add_collection(outline)
     if len(centres):
         occupancy = centres["occupancy"].fillna(0).clip(0, 1)
         marks = ax.scatter(
@@ -402,6 +442,41 @@ def map_figure(run: ExploreRun, colour: str = "referrals") -> Figure:
         fontsize=8,
     )
     return fig
+
+
+def map_png(fig: Figure) -> str:
+    """The map as a PNG data URL, drawn at the figure's own size (so a click's position on
+    the picture maps back to longitude and latitude: ``municipality_at``)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=fig.dpi)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def map_position(fig: Figure, lon: float, lat: float) -> tuple[float, float]:
+    """Where a point is on the drawn map, as shares of the picture's width and height (from
+    its top left corner). The figure must have been drawn (``map_png``)."""
+    x, y = fig.axes[0].transData.transform((lon, lat))
+    return float(x / fig.bbox.width), float(1 - y / fig.bbox.height)
+
+
+def municipality_at(fig: Figure, run: ExploreRun, x: float, y: float) -> str | None:
+    """The municipality (kommunenummer) whose area is at ``x``, ``y`` on the drawn map
+    (shares of the picture's width and height from its top left corner): the cell that holds
+    the point, else the nearest cell within 0.15° (a click on the coast); None at sea or
+    outside the map."""
+    import shapely
+
+    lon, lat = (
+        fig.axes[0].transData.inverted().transform((x * fig.bbox.width, (1 - y) * fig.bbox.height))
+    )
+    mun = run.municipality_frame()
+    areas = geography.cells(tuple(mun["lon"]), tuple(mun["lat"]))
+    point = shapely.Point(lon, lat)
+    distances = np.array([area.distance(point) for area in areas])
+    nearest = int(np.argmin(distances))
+    if distances[nearest] > 0.15:
+        return None
+    return str(mun["kommunenummer"].iloc[nearest])
 
 
 def charts_figure(run: ExploreRun) -> Figure:
@@ -464,7 +539,58 @@ TABLE_STYLE = """
 .sfb-region-table th, .sfb-region-table td { padding: 2px 8px; text-align: right; }
 .sfb-region-table th:first-child, .sfb-region-table td:first-child { text-align: left; }
 .sfb-region-table tr:last-child { font-weight: bold; border-top: 1px solid #888; }
+.sfb-explain-table { border-collapse: collapse; font-size: 13px; }
+.sfb-explain-table caption { text-align: left; font-weight: bold; }
+.sfb-explain-table th, .sfb-explain-table td { padding: 2px 8px; text-align: right; }
+.sfb-explain-table th:first-child, .sfb-explain-table td:first-child,
+.sfb-explain-table th:last-child, .sfb-explain-table td:last-child { text-align: left; }
+.sfb-explain p, .sfb-explain li { font-size: 13px; margin: 2px 0; }
 """
+
+
+def reason_words(name: str) -> str:
+    """A leading reason in words (a utility term, or the missing home-based reach)."""
+    if name == REACH:
+        return "centre staff could not work at the families' homes (out of reach)"
+    return f"{name}: {TERM_WORDS.get(name, name)}"
+
+
+def explanation_html(explanation: MunicipalityExplanation, cases: int = CASES_SHOWN) -> str:
+    """A municipality's explanation as HTML, as ``sfbsim explain RUN_DIR -m K`` prints it:
+    the summary lines, the leading reasons, each term here and nationally, the first cases'
+    paths."""
+    e = html.escape
+    parts = [f"<p class='sfb-explain-summary'>{e(line)}</p>" for line in explanation.summary]
+    if explanation.leading:
+        items = "".join(f"<li>{e(reason_words(name))}</li>" for name in explanation.leading)
+        parts.append(f"<b>Leading reasons, strongest first</b><ol class='sfb-reasons'>{items}</ol>")
+    if explanation.has_gaps:
+        rows = "".join(
+            f"<tr><td>{e(g.term)}</td><td>{g.here:+.2f}</td><td>{g.national:+.2f}</td>"
+            f"<td>{e(g.meaning)}</td></tr>"
+            for g in explanation.gaps
+        )
+        parts.append(
+            f"<table class='sfb-explain-table'><caption>{e(GAPS_TITLE)}</caption>"
+            "<tr><th>term</th><th>here</th><th>national</th><th>meaning</th></tr>"
+            f"{rows}</table><p class='sfb-explain-note'>{e(GAPS_NOTE)}</p>"
+        )
+    elif explanation.cases:
+        parts.append(f"<p class='sfb-explain-note'>{e(NO_GAPS_NOTE)}</p>")
+    for story in explanation.cases[:cases]:
+        steps = "".join(f"<li>{e(step)}</li>" for step in story.steps)
+        outcome = f"<li>→ {e(story.outcome)}</li>" if story.outcome else ""
+        parts.append(
+            f"<div class='sfb-case'><b>family {story.family_id}</b> (arrived "
+            f"{e(story.arrival_date)}):<ul>{steps}{outcome}</ul></div>"
+        )
+    if len(explanation.cases) > cases:
+        parts.append(
+            f"<p>{len(explanation.cases) - cases} more cases: "
+            f"<code>sfbsim run --trace</code> and <code>sfbsim explain RUN_DIR -m "
+            f"{e(explanation.kommunenummer)} --cases N</code> list them all.</p>"
+        )
+    return "".join(parts)
 
 
 def lever_summary(settings: dict[str, Any]) -> str:
@@ -510,9 +636,35 @@ def Figure_(builder, *args) -> None:
     solara.FigureMatplotlib(figure, format="png")
 
 
+@solara.component_vue("map_image.vue")
+def MapImage(src: str, alt: str = "", event_pick: Callable[[dict], None] | None = None):
+    """The map's picture; a click sends where it landed (shares of width and height)."""
+
+
+@solara.component
+def MapPicture(run: ExploreRun, colour: str, selected: str | None, tick: int = 0):
+    """The map as a picture: a click on a municipality's area selects it."""
+    try:
+        fig = map_figure(run, colour, selected)
+        src = map_png(fig)
+    except Exception as error:  # noqa: BLE001 - shown to the user instead of a traceback
+        solara.Warning(f"This view cannot be drawn: {type(error).__name__}: {error}")
+        return
+
+    def pick(where: dict) -> None:
+        try:
+            number = municipality_at(fig, run, float(where["x"]), float(where["y"]))
+        except (KeyError, TypeError, ValueError):
+            return
+        if number is not None:
+            selected_municipality.set(number)
+
+    MapImage(src=src, alt="Map of municipalities and centres", event_pick=pick)
+
+
 @solara.component
 def MapView(run: ExploreRun, tick: int = 0):
-    """The map, with the user's choice of colour."""
+    """The map, with the user's choice of colour; click a municipality to explain it."""
     with solara.Column(classes=["sfb-map"], style={"min-width": "420px", "flex": "1 1 420px"}):
         solara.ToggleButtonsSingle(
             value=map_colour,
@@ -521,8 +673,44 @@ def MapView(run: ExploreRun, tick: int = 0):
             style={"flex-wrap": "wrap", "max-width": "100%"},
             classes=["sfb-map-colour"],
         )
-        Figure_(map_figure, run, MAP_COLOURS[map_colour.value])
+        MapPicture(run, MAP_COLOURS[map_colour.value], selected_municipality.value, tick)
         solara.Text(geography.CELLS_CAPTION + ".", classes=["sfb-map-caption"])
+
+
+@solara.component
+def ExplainView(run: ExploreRun, tick: int = 0):
+    """The clicked municipality's cases so far and why (``sfbsim explain``), or a hint."""
+    number = selected_municipality.value
+    with solara.Column(classes=["sfb-explain"], style={"max-width": "1100px"}):
+        if number is None:
+            solara.Info(
+                "Click a municipality on the map to see its cases so far and why they did or "
+                "did not use the centres.",
+                classes=["sfb-explain-hint"],
+            )
+            return
+        try:
+            explanation = run.explanation(number)
+        except Exception as error:  # noqa: BLE001 - shown to the user instead of a traceback
+            problem = f"{type(error).__name__}: {error}"
+            solara.Warning(f"This municipality cannot be explained: {problem}")
+            return
+        if explanation is None:
+            solara.Info("No run to explain: fix the levers and press Reset.")
+            return
+        when = f"day {run.day}" if run.day else "before the first step"
+        with solara.Row(style={"align-items": "center"}):
+            solara.HTML(
+                tag="b",
+                unsafe_innerHTML=html.escape(
+                    f"Why: {explanation.name} ({explanation.kommunenummer}), so far ({when})"
+                ),
+                classes=["sfb-explain-title"],
+            )
+            solara.Button(
+                "Clear", text=True, on_click=lambda: selected_municipality.set(None), small=True
+            )
+        solara.HTML(tag="div", unsafe_innerHTML=explanation_html(explanation))
 
 
 @solara.component
@@ -556,6 +744,8 @@ def ExploreView():
         with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start"}):
             MapView(run, tick)
             ChartsView(run, tick)
+        solara.Style(TABLE_STYLE)
+        ExplainView(run, tick)
         RegionTable(run, tick)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Annotated
 
@@ -80,26 +79,21 @@ def print_run(result, cases: int) -> None:
     """A municipality's summary, its terms against a stay, and its cases' paths."""
     from rich.table import Table
 
+    from sfbsim.experiments.explain import GAPS_NOTE, GAPS_TITLE, NO_GAPS_NOTE
+
     for line in result.summary:
         say(line)
-    if not any(math.isfinite(gap.here) for gap in result.gaps):
+    if not result.has_gaps:
         if result.cases:  # with no case at all, the summary has said so
-            say(
-                "No first choice here went elsewhere than a centre, so there is no pull against "
-                "a stay to set beside the national one; `sfbsim explain --scenario baseline -m "
-                "...` shows the choice a typical family here would meet."
-            )
+            say(NO_GAPS_NOTE)
         return
-    table = Table(title="Each term's pull on a residential stay against the option chosen")
+    table = Table(title=GAPS_TITLE)
     for name in ("term", "here", "national", "meaning"):
         table.add_column(name, justify="left" if name in ("term", "meaning") else "right")
     for gap in result.gaps:
         table.add_row(*plain(gap.term, f"{gap.here:+.2f}", f"{gap.national:+.2f}", gap.meaning))
     console.print(table)
-    say(
-        "Utility units, averaged over first choices that were not a centre; negative: the term "
-        "pulled against a residential stay. 'national': the same over every municipality."
-    )
+    say(GAPS_NOTE)
     for story in result.cases[:cases]:
         say(("\n" + f"family {story.family_id}", "bold"), f" (arrived {story.arrival_date}): ")
         for step in story.steps:
