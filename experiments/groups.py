@@ -200,6 +200,7 @@ def group_rows(
         .merge(pd.DataFrame({"grp": members["grp"].unique()}), how="cross")
     )
     wide = wide.reindex(pd.MultiIndex.from_frame(keys[["param_hash", "seed", "grp"]]))
+    wide = wide.reindex(columns=sorted(stored))
     out: dict[str, pd.Series] = {}
     for name in COUNT_OUTCOMES:
         if name in stored:
