@@ -51,8 +51,10 @@ def test_crossed_groups_sum_to_the_national_total(crossed):
     assert table.columns[-1] == "note"
     groups = table[table["scope"] == "region×size_class"]
     data = load_data()
-    expected = set(zip(data.municipalities["region"], data.municipalities["size_class"]))
-    assert set(zip(groups["region"], groups["size_class"])) == expected
+    expected = set(
+        zip(data.municipalities["region"], data.municipalities["size_class"], strict=True)
+    )
+    assert set(zip(groups["region"], groups["size_class"], strict=True)) == expected
     assert "nord × small" in set(groups["group"])
     national = table[table["scope"] == "national"].set_index("outcome")
     for outcome in ADDITIVE:
@@ -117,7 +119,7 @@ def test_municipality_and_named_groups(crossed):
     table = read(crossed / "comparison-by-size_class-groups.csv")
     groups = table[table["scope"] != "national"]
     assert set(groups["named_group"]) == {"salten", "oslo"}
-    assert set(zip(groups["named_group"], groups["size_class"])) == {
+    assert set(zip(groups["named_group"], groups["size_class"], strict=True)) == {
         ("salten", "large"),
         ("salten", "small"),
         ("oslo", "large"),
