@@ -427,6 +427,14 @@ def grouped_comparison(
             notes.append(f"left out of the groups: {', '.join(names)}: {why}")
     table = paired_summary(frame, baseline, arms, order, level, draw_of, uncertainty)
     table["note"] = ""
+    if members is not None:
+        bare = table[(table["scope"] != "national") & (table["outcome"] == "occupancy")]
+        bare = bare.loc[bare["reps"] == 0, "group"].drop_duplicates()
+        if len(bare):
+            notes.append(
+                "occupancy is that of the centres located in a group: "
+                f"{len(bare)} groups have no centre and show none (–)"
+            )
     labels = {"": "national"}
     regions_of: dict[str, set[str]] = {"": set(data.municipalities["region"].astype(str))}
     if members is not None:
