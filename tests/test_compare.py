@@ -72,6 +72,8 @@ def test_a_reform_that_changes_nothing_gives_exactly_zero_differences(tmp_path):
         "0",
         "--by",
         "region,size_class",
+        "--uncertainty",
+        "fixed",
         "--quiet",
     )
     assert result.exit_code == 0, result.output
