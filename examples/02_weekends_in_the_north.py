@@ -43,17 +43,24 @@ def main(argv: list[str] | None = None) -> None:
         reps=args.reps,
         years=args.years,
         uncertainty=args.uncertainty,
-        by=["region", "size_class"],
+        by="region",
         out=args.out,  # every replication stored as it finishes; resume=True continues
         workers=args.workers,
     )
     table = result.table[result.table["outcome"].isin(OUTCOMES)]
     columns = ["outcome", "baseline_mean", "reform_mean", "diff_mean", "diff_ci_low"]
     columns += ["diff_ci_high", "reps"]
-    for scope, group in [("national", ""), ("region", "nord"), ("size_class", "small")]:
-        rows = table[(table["scope"] == scope) & (table["group"] == group)]
-        print(f"\n{scope} {group}".rstrip() + ": weekends − baseline (counts, costs per year)")
+    by_size = result.summary(by="size_class")  # any grouping later, from the same replications
+    by_size = by_size[by_size["outcome"].isin(OUTCOMES)]
+    for label, rows in [
+        ("national", table[table["scope"] == "national"]),
+        ("region nord", table[table["group"] == "nord"]),
+        ("size_class small", by_size[by_size["group"] == "small"]),
+    ]:
+        print(f"\n{label}: weekends − baseline (counts, costs per year)")
         print(rows[columns].to_string(index=False, float_format=number))
+    for note in result.notes:  # e.g. why the weekend policy cannot act in nord
+        print("note:", note)
     print("\nWhat the intervals cover:", result.covers)
 
     # Later, or in another session: the stored experiment, and the differences year by year.

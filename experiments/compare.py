@@ -28,6 +28,7 @@ import pandas as pd
 from sfbsim.experiments.errors import ExperimentError
 from sfbsim.experiments.execution import Executor, Result, Task
 from sfbsim.experiments.files import check_experiment_folder
+from sfbsim.experiments.groups import PER_MUNICIPALITY_VERSION, Grouping
 from sfbsim.experiments.outcomes import OUTCOMES
 from sfbsim.experiments.store import DB_NAME, Store
 from sfbsim.experiments.uncertainty import ROBUST_SHARE
@@ -279,6 +280,7 @@ def open_experiment(
         "posterior": posterior_id() if draws is not None else "none",
         "n_draws": len(draws) if draws is not None else 0,
         **({"pathways": True} if pathways else {}),
+        **({"per_municipality": PER_MUNICIPALITY_VERSION} if municipalities else {}),
         **settings,
     }
     version = code_version()
@@ -360,8 +362,8 @@ def spec_differences(stored: dict, new: dict) -> list[str]:
                     f"(parameter hash {old_hash} → {new_arms[name]})"
                 )
     for key in sorted(set(stored) | set(new)):
-        if key in ("arms", "roles"):
-            continue
+        if key in ("arms", "roles", "per_municipality"):
+            continue  # an older experiment resumes as it was stored (admissions per municipality)
         if stored.get(key) != new.get(key):
             what = "the data files" if key == "data" else key
             problems.append(f"{what} was {stored.get(key)!r}, now {new.get(key)!r}")
@@ -417,6 +419,7 @@ def run_replications(
             result.seconds,
             experiment.code_version,
             result.decisions,
+            result.waits,
         )
         if on_done is not None:
             on_done(result)
@@ -591,13 +594,16 @@ def replicate_in_memory(
     draw_json: Callable[[int], str] | None = None,
     groups: bool = False,
     pathways: bool = False,
+    sink: dict[str, list[pd.DataFrame]] | None = None,
 ) -> pd.DataFrame:
     """Run every arm on every seed on the replication engine and return the national outcome
     rows (param_hash, seed, scope, grp, year, outcome, value), kept in memory (the app's
     Compare page and the scripting API; the CLI stores them in results.duckdb instead), with
     ``groups`` also the rows per region and size class, with ``pathways`` every replication
     traced and its pathway counts among the rows (scope ``pathway``, experiments.pathways).
-    ``draw_json(seed)`` gives a replication's posterior draw (Experiment.draw_json)."""
+    ``draw_json(seed)`` gives a replication's posterior draw (Experiment.draw_json). With
+    ``sink`` the rows per municipality and the waits (with param_hash and seed) are appended to
+    ``sink["municipality"]`` and ``sink["waits"]`` (experiments.groups)."""
     tasks: list[Task] = []
     for seed in seeds:
         seen: set[str] = set()
@@ -613,7 +619,7 @@ def replicate_in_memory(
                     arm.scenario_json,
                     data_dir,
                     groups,
-                    False,
+                    sink is not None,
                     draw_json=draw,
                     keep=arm.keep,
                     pathways=pathways,
@@ -624,6 +630,11 @@ def replicate_in_memory(
     def collect(result: Result) -> None:
         rows = result.rows.assign(param_hash=result.param_hash, seed=result.seed)
         frames.append(rows)
+        if sink is not None:
+            key = {"param_hash": result.param_hash, "seed": result.seed}
+            sink.setdefault("municipality", []).append(result.municipality.assign(**key))
+            if result.waits is not None:
+                sink.setdefault("waits", []).append(result.waits.assign(**key))
         if on_done is not None:
             on_done(result)
 
@@ -648,15 +659,49 @@ def pathways_table(experiment: Experiment, reps: int) -> pd.DataFrame:
     return pathway_table(frame, experiment.baseline, experiment.others, draw_of=draw_of)
 
 
-def comparison_table(experiment: Experiment, reps: int, by: tuple[str, ...] = ()) -> pd.DataFrame:
-    """The comparison.csv table: one row per reform × outcome (× region / size class)."""
-    table = paired_table(experiment, experiment.seeds(reps), scopes=("national", *by))
-    return comparison_columns(table, by)
+def comparison_table(
+    experiment: Experiment, reps: int, grouping: Grouping | None = None, data: Any = None
+) -> tuple[pd.DataFrame, list[str]]:
+    """The comparison.csv table (one row per reform × outcome, and per reform × group ×
+    outcome with a ``grouping``: experiments.groups) and the notes to print with it."""
+    return grouped_table(experiment, experiment.seeds(reps), grouping or Grouping(), data)
+
+
+def grouped_table(
+    experiment: Experiment, seeds: list[int], grouping: Grouping, data: Any = None
+) -> tuple[pd.DataFrame, list[str]]:
+    """The comparison of ``grouping`` from the experiment's store (national rows from table
+    outcomes, the groups' from tables municipality and waits; experiments.groups)."""
+    from sfbsim.experiments.groups import grouped_comparison
+    from sfbsim.model.data_loading import load_data
+
+    store, eid = experiment.store, experiment.experiment_id
+    national = store.outcomes(eid, years="period", scopes=("national",), seeds=seeds)
+    municipality = store.municipality(eid, seeds) if grouping else None
+    waits = store.waits(eid, seeds) if grouping else None
+    draw_of = None
+    if experiment.uncertainty == "posterior" and experiment.n_draws:
+        draw_of = experiment.draw_of
+    result = grouped_comparison(
+        national,
+        municipality,
+        waits,
+        grouping,
+        experiment.baseline,
+        experiment.others,
+        experiment.arms,
+        data if data is not None else load_data(experiment.data_dir),
+        draw_of,
+        experiment.uncertainty,
+        per_municipality=bool(experiment.spec.get("per_municipality")),
+    )
+    return result.table, result.notes
 
 
 def comparison_columns(table: pd.DataFrame, by: tuple[str, ...] = ()) -> pd.DataFrame:
     """A paired table (:func:`paired_summary`) with comparison.csv's columns: ``scope`` and
-    ``group`` after ``outcome`` when broken down ``by`` region or size class."""
+    ``group`` after ``outcome`` when broken down ``by`` region or size class (the yearly
+    tables of the scripting API)."""
     if not by:
         return table[TABLE_COLUMNS]
     return table[[*TABLE_COLUMNS[:2], "scope", "group", *TABLE_COLUMNS[2:]]]

@@ -65,6 +65,8 @@ class Result:
     series: pd.DataFrame | None = None
     decisions: pd.DataFrame | None = None
     """The run's decision trail (``Task.trace``)."""
+    waits: pd.DataFrame | None = None
+    """The admitted families' waits per municipality (kommunenummer, wait_days, families)."""
 
 
 _DATA: dict[str | None, Any] = {}
@@ -126,7 +128,7 @@ def run_task(task: Task) -> Result:
     traced = task.pathways or task.trace
     names = (*OUTCOME_TABLES, "decisions") if traced else OUTCOME_TABLES
     _model, tables = simulate(seeded, data, tables=names, trace=traced)
-    rows, municipality = replication_outcomes(
+    rows, municipality, waits = replication_outcomes(
         tables, seeded, data, groups=task.groups, municipalities=task.municipalities
     )
     if task.pathways:
@@ -135,7 +137,9 @@ def run_task(task: Task) -> Result:
         rows = pd.concat([rows, pathway_rows(tables, seeded)], ignore_index=True)
     decisions = tables["decisions"] if task.trace else None
     seconds = time.perf_counter() - clock
-    return Result(task.param_hash, task.seed, rows, municipality, seconds, decisions=decisions)
+    return Result(
+        task.param_hash, task.seed, rows, municipality, seconds, decisions=decisions, waits=waits
+    )
 
 
 def scenario_of(scenario_json: str) -> Any:

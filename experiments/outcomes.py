@@ -11,8 +11,11 @@ Every replication becomes rows of ``(scope, grp, year, outcome, value)``:
 * the median wait is the median of the admitted families' waits (days from referral to the
   start of a centre assessment), taken from the families table, never an average of medians.
 
-Plus one row per municipality (``kommunenummer``, admissions per year over the run) for the
-report's map. Costs come from the ledger (``model.ledger.ledger_tables``).
+Plus, per replication, the rows per municipality (``kommunenummer``, outcome, value over the
+whole run; :data:`MUNICIPALITY_OUTCOMES`) and the admitted families' waits per municipality
+(``kommunenummer``, ``wait_days``, ``families``), from which experiments.groups computes any
+grouping of municipalities after the run (and the report draws its map). Costs come from the
+ledger (``model.ledger.ledger_tables``).
 
 The same module defines the national series of a run that the calibration compares with
 Statistics Norway (:func:`national_series`): one vocabulary for the CLI, the app and the
@@ -270,6 +273,21 @@ COUNT_OUTCOMES = (
     "direct_purchases",
     "dropouts",
 )
+MUNICIPALITY_OUTCOMES = (
+    *COUNT_OUTCOMES,
+    "residential_admissions",
+    *COST_OUTCOMES,
+    *VALUE_OUTCOMES,
+    "occupied_unit_days",
+    "unit_days",
+)
+"""The rows per municipality of a replication (table ``municipality`` of results.duckdb): the
+counts, costs and values per year over the run, ``residential_admissions`` (residential stays
+and places bought directly: the numerator of ``residential_share``), and the occupied and
+available residential unit-days per year of the centres located in the municipality (only
+municipalities with a centre). Every one is additive across municipalities; shares, waits and
+returns per krone are pooled from them (experiments.groups)."""
+WAIT_COLUMNS = ["kommunenummer", "wait_days", "families"]
 CENTRE_OPTIONS = ("residential", "home_centre", "direct_purchase")
 RESIDENTIAL_OPTIONS = ("residential", "direct_purchase")
 COLUMNS = ["scope", "grp", "year", "outcome", "value"]
@@ -302,12 +320,16 @@ def replication_outcomes(
     data: Any,
     groups: bool = True,
     municipalities: bool = True,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The outcome rows and the per-municipality rows of one finished run."""
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The outcome rows, the per-municipality rows and the waits per municipality (empty
+    without ``municipalities``) of one finished run."""
+    from sfbsim.model.ledger import ledger_tables
+
     years = int(scenario.run.years)
     yearly = tables["yearly"]
     families = _admitted(tables["families"], data, scenario)
     centres = tables["centre_yearly"]
+    ledger = ledger_tables(tables, scenario, data, scenario.costs)
     rows = _Rows()
     _scope_rows(rows, "national", "", yearly, families, centres, years)
     if groups:
@@ -316,20 +338,76 @@ def replication_outcomes(
                 fam = families[families[scope] == grp]
                 cen = centres[centres["region"] == grp] if scope == "region" else None
                 _scope_rows(rows, scope, str(grp), part, fam, cen, years)
-    _cost_rows(rows, tables, scenario, data, years, groups)
+    _cost_rows(rows, ledger, scenario, years, groups)
     rows = rows.frame()
     if municipalities:
-        per = tables["municipality_yearly"].groupby("kommunenummer", sort=True)["admissions"].sum()
-        mun = pd.DataFrame(
-            {
-                "kommunenummer": per.index.astype(str),
-                "outcome": "admissions",
-                "value": per.to_numpy(dtype="float64") / years,
-            }
-        )
+        mun = _municipality_rows(tables, ledger, scenario, data, years)
+        waits = families.groupby(["kommunenummer", "wait_days"], sort=True).size()
+        waits = waits.rename("families").reset_index()
+        waits["wait_days"] = waits["wait_days"].astype("int64")
+        waits["families"] = waits["families"].astype("int64")
     else:
         mun = pd.DataFrame({"kommunenummer": [], "outcome": [], "value": []})
-    return rows[COLUMNS], mun
+        waits = pd.DataFrame({c: [] for c in WAIT_COLUMNS})
+    return rows[COLUMNS], mun, waits[WAIT_COLUMNS]
+
+
+def _municipality_rows(
+    tables: dict[str, pd.DataFrame],
+    ledgers: dict[str, pd.DataFrame],
+    scenario: Any,
+    data: Any,
+    years: int,
+) -> pd.DataFrame:
+    """The rows of :data:`MUNICIPALITY_OUTCOMES` per municipality, per year over the run (the
+    centres' weekend staff booked to the municipality the centre is in, so that any grouping
+    of municipalities sums to the national cost)."""
+    ledger = with_cost_split(ledgers["ledger_families"], scenario.costs)
+    numbers = data.municipalities["kommunenummer"].astype(str)
+    per = tables["municipality_yearly"].groupby("kommunenummer", sort=True).sum(numeric_only=True)
+    per.index = per.index.astype(str)
+    per = per.reindex(numbers, fill_value=0)
+    per["referrals"] = per["referrals_residential"] + per["referrals_home"]
+    per["residential_admissions"] = (
+        per["admissions_residential"] + per["admissions_direct_purchase"]
+    )
+    money = ledger.assign(
+        municipal_value=ledger["municipal_value_share"],
+        state_value=ledger["state_value_share"],
+        societal_value=ledger[f"exclusion_value_pv_{scenario.costs.exclusion_value_level}"],
+    )
+    names = [*COST_OUTCOMES, *VALUE_OUTCOMES]
+    money = money.groupby(money["kommunenummer"].astype(str))[names].sum()
+    money = money.reindex(numbers, fill_value=0.0)
+    located = {
+        str(c): str(k)
+        for c, k in zip(data.centres["centre_id"], data.centres["kommunenummer"], strict=True)
+    }
+    located.update({c.centre_id: c.kommunenummer for c in scenario.new_centres})
+    staff = ledgers["ledger_centres"]
+    if len(staff):
+        where = staff["centre_id"].astype(str).map(located)
+        staff = staff.groupby(where)["weekend_staff_cost"].sum().reindex(numbers, fill_value=0.0)
+        tax = 1 + scenario.costs.tax_financing_cost
+        for name in ("state_cost", "state_cost_assessments", "state_cost_weekend_staff"):
+            money[name] = money[name] + staff
+        for name in ("societal_cost", "societal_cost_assessments"):
+            money[name] = money[name] + tax * staff
+    per = per.join(money, how="left")
+    wide = (per[[*COUNT_OUTCOMES, "residential_admissions", *names]] / years).astype("float64")
+    frame = (
+        wide.rename_axis("kommunenummer")
+        .reset_index()
+        .melt(id_vars="kommunenummer", var_name="outcome", value_name="value")
+    )
+    centres = tables["centre_yearly"]
+    units = centres.assign(kommunenummer=centres["centre_id"].astype(str).map(located))
+    units = units.groupby("kommunenummer", sort=True)[["occupied_unit_days", "unit_days"]].sum()
+    units = (units / years).rename_axis("kommunenummer").reset_index()
+    units = units.melt(id_vars="kommunenummer", var_name="outcome", value_name="value")
+    frame = pd.concat([frame, units], ignore_index=True)
+    frame["kommunenummer"] = frame["kommunenummer"].astype(str)
+    return frame[["kommunenummer", "outcome", "value"]]
 
 
 def _admitted(families: pd.DataFrame, data: Any, scenario: Any) -> pd.DataFrame:
@@ -343,6 +421,7 @@ def _admitted(families: pd.DataFrame, data: Any, scenario: Any) -> pd.DataFrame:
     kommune = started["kommunenummer"].astype(str).str.zfill(4)
     out = pd.DataFrame(
         {
+            "kommunenummer": kommune.to_numpy(),
             "year": year.to_numpy(),
             "wait_days": started["wait_days"].astype("float64").to_numpy(),
             "region": municipalities["region"].reindex(kommune).to_numpy(),
@@ -404,11 +483,26 @@ def _ratio(numerator: Any, denominator: Any) -> Any:
         return np.where(np.asarray(denominator) > 0, numerator / np.maximum(denominator, 1), np.nan)
 
 
+def with_cost_split(frame: pd.DataFrame, costs: Any) -> pd.DataFrame:
+    """A ledger table (per family, or per year × region × size class) with the cost outcomes'
+    split: spending on assessments in the year and the present value of the measures decided
+    after them, per payer (the weekend staff of the centres is booked apart, per centre)."""
+    tax = 1 + costs.tax_financing_cost
+    return frame.assign(
+        municipal_cost_assessments=frame["municipal_assessment_cost"],
+        municipal_cost_measures_pv=frame["measure_cost_municipal_pv"],
+        state_cost_assessments=frame["state_assessment_cost"],
+        state_cost_weekend_staff=0.0,
+        state_cost_measures_pv=frame["measure_cost_state_pv"],
+        societal_cost_assessments=tax * frame["assessment_full_cost"],
+        societal_cost_measures_pv=tax * frame["measure_cost_full_pv"],
+    )
+
+
 def _cost_rows(
     rows: _Rows,
-    tables: dict[str, pd.DataFrame],
+    ledger: dict[str, pd.DataFrame],
     scenario: Any,
-    data: Any,
     years: int,
     groups: bool,
 ) -> None:
@@ -421,19 +515,9 @@ def _cost_rows(
     class); ``year = 0`` is the run's total divided by its years (for the returns: total value
     over total cost).
     """
-    from sfbsim.model.ledger import ledger_tables
-
     costs = scenario.costs
-    ledger = ledger_tables(tables, scenario, data, costs)
-    yearly = ledger["ledger_yearly"].copy()
+    yearly = with_cost_split(ledger["ledger_yearly"], costs)
     tax = 1 + costs.tax_financing_cost
-    yearly["municipal_cost_assessments"] = yearly["municipal_assessment_cost"]
-    yearly["municipal_cost_measures_pv"] = yearly["measure_cost_municipal_pv"]
-    yearly["state_cost_assessments"] = yearly["state_assessment_cost"]
-    yearly["state_cost_weekend_staff"] = 0.0
-    yearly["state_cost_measures_pv"] = yearly["measure_cost_state_pv"]
-    yearly["societal_cost_assessments"] = tax * yearly["assessment_full_cost"]
-    yearly["societal_cost_measures_pv"] = tax * yearly["measure_cost_full_pv"]
     yearly["municipal_value"] = yearly["municipal_value_share"]
     yearly["state_value"] = yearly["state_value_share"]
     yearly["societal_value"] = yearly[f"exclusion_value_pv_{costs.exclusion_value_level}"]

@@ -277,7 +277,7 @@ def _maps(experiment: Experiment, seeds: list[int]) -> list[tuple[str, str]]:
 
     from sfbsim.model.data_loading import load_data
 
-    mun = experiment.store.municipality(experiment.experiment_id, seeds)
+    mun = experiment.store.municipality(experiment.experiment_id, seeds, ["admissions"])
     if mun.empty:
         return []
     places = load_data().municipalities.set_index("kommunenummer")[["lat", "lon", "name"]]

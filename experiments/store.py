@@ -14,7 +14,10 @@ scenarios    experiment_id, name, role (baseline/reform/point), param_hash, scen
 runs         experiment_id, param_hash, seed, finished_at, seconds, code_version
 outcomes     experiment_id, param_hash, seed, scope, grp, year, outcome, value
              (see experiments.outcomes: year 0 is the whole run)
-municipality experiment_id, param_hash, seed, kommunenummer, outcome, value
+municipality experiment_id, param_hash, seed, kommunenummer, outcome, value (the outcomes of
+             experiments.outcomes.MUNICIPALITY_OUTCOMES, per year over the run)
+waits        experiment_id, param_hash, seed, kommunenummer, wait_days, families (how many
+             admitted families of the municipality waited that many days)
 """
 
 from __future__ import annotations
@@ -75,6 +78,14 @@ CREATE TABLE IF NOT EXISTS municipality (
     outcome VARCHAR NOT NULL,
     value DOUBLE
 );
+CREATE TABLE IF NOT EXISTS waits (
+    experiment_id VARCHAR NOT NULL,
+    param_hash VARCHAR NOT NULL,
+    seed BIGINT NOT NULL,
+    kommunenummer VARCHAR NOT NULL,
+    wait_days INTEGER NOT NULL,
+    families BIGINT NOT NULL
+);
 """
 
 
@@ -99,7 +110,7 @@ def _decisions_schema() -> str:
 
 
 SCHEMA += _decisions_schema()
-TABLES = ("experiments", "scenarios", "runs", "outcomes", "municipality", "decisions")
+TABLES = ("experiments", "scenarios", "runs", "outcomes", "municipality", "waits", "decisions")
 DUCKDB_MAGIC = b"DUCK"
 """DuckDB database files carry these bytes at offset 8."""
 
@@ -308,14 +319,15 @@ class Store:
         seconds: float,
         code_version: str,
         decisions: pd.DataFrame | None = None,
+        waits: pd.DataFrame | None = None,
     ) -> None:
-        """Commit one replication's outcomes (and its decision trail, if given) atomically
-        (all of it or nothing)."""
+        """Commit one replication's outcomes (and its waits and decision trail, if given)
+        atomically (all of it or nothing)."""
         key = [experiment_id, param_hash, int(seed)]
         con = self.con
         con.execute("BEGIN TRANSACTION")
         try:
-            for table in ("outcomes", "municipality", "decisions", "runs"):
+            for table in ("outcomes", "municipality", "waits", "decisions", "runs"):
                 con.execute(
                     f"DELETE FROM {table} WHERE experiment_id = ? AND param_hash = ? AND seed = ?",
                     key,
@@ -334,6 +346,14 @@ class Store:
                     key,
                 )
                 con.unregister("_mun")
+            if waits is not None and len(waits):
+                con.register("_waits", waits)
+                con.execute(
+                    "INSERT INTO waits SELECT ?, ?, ?, kommunenummer, wait_days, families "
+                    "FROM _waits",
+                    key,
+                )
+                con.unregister("_waits")
             if decisions is not None and len(decisions):
                 con.register("_decisions", decisions)
                 con.execute("INSERT INTO decisions SELECT ?, ?, ?, * FROM _decisions", key)
@@ -381,14 +401,39 @@ class Store:
             params,
         ).df()
 
-    def municipality(self, experiment_id: str, seeds: list[int] | None = None) -> pd.DataFrame:
+    def municipality(
+        self,
+        experiment_id: str,
+        seeds: list[int] | None = None,
+        outcomes: list[str] | None = None,
+    ) -> pd.DataFrame:
+        """Stored rows per municipality (param_hash, seed, kommunenummer, outcome, value)."""
+        params: list[Any] = [experiment_id]
+        extra = ""
+        if seeds is not None:
+            extra += " AND seed IN (SELECT unnest(?))"
+            params.append([int(s) for s in seeds])
+        if outcomes is not None:
+            extra += " AND outcome IN (SELECT unnest(?))"
+            params.append(list(outcomes))
+        return self.con.execute(
+            "SELECT param_hash, seed, kommunenummer, outcome, value FROM municipality "
+            f"WHERE experiment_id = ?{extra}",
+            params,
+        ).df()
+
+    def waits(self, experiment_id: str, seeds: list[int] | None = None) -> pd.DataFrame | None:
+        """Stored waits per municipality (param_hash, seed, kommunenummer, wait_days,
+        families), or None for a database written before sfbsim stored them."""
+        if "waits" not in self.table_names():
+            return None
         params: list[Any] = [experiment_id]
         extra = ""
         if seeds is not None:
             extra = " AND seed IN (SELECT unnest(?))"
             params.append([int(s) for s in seeds])
         return self.con.execute(
-            "SELECT param_hash, seed, kommunenummer, outcome, value FROM municipality "
+            "SELECT param_hash, seed, kommunenummer, wait_days, families FROM waits "
             f"WHERE experiment_id = ?{extra}",
             params,
         ).df()
@@ -417,6 +462,12 @@ class Store:
             "scenarios": "SELECT * EXCLUDE (experiment_id) FROM scenarios "
             "WHERE experiment_id = $id ORDER BY role, name",
         }
+        if "waits" in self.table_names():
+            queries["waits"] = (
+                "SELECT s.name AS scenario, w.* EXCLUDE (experiment_id) FROM waits w "
+                "JOIN scenarios s USING (experiment_id, param_hash) WHERE w.experiment_id = $id "
+                "ORDER BY s.name, w.seed, w.kommunenummer, w.wait_days"
+            )
         if (
             "decisions" in self.table_names()
             and self.con.execute(

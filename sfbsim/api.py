@@ -40,7 +40,7 @@ import os
 import re
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -84,8 +84,11 @@ Uncertainty = Literal["posterior", "fixed"]
 """``posterior``: replication r runs with posterior draw r // 2 (the intervals cover parameter
 uncertainty and run-to-run noise, reported apart); ``fixed``: the parameter files' values (or
 one named ``draw``), run-to-run noise only (experiments/uncertainty.py)."""
-Grouping = Literal["region", "size_class"]
-"""A breakdown of a comparison table: by region or by size class of municipality."""
+Grouping = Literal["region", "size_class", "county", "municipality"]
+"""A column to break a comparison table down by (several give crossed groups, e.g. nord ×
+small); named lists of municipality numbers are ``groups`` (experiments/groups.py)."""
+Groups = Mapping[str, Sequence[str]]
+"""Named groups of municipalities: ``{"salten": ["1804", "1875"]}``."""
 Progress = Callable[[int, int], None]
 """Called as ``progress(done, total)`` while replications (or years) finish."""
 PathLike = str | os.PathLike[str]
@@ -508,15 +511,16 @@ def _check_uncertainty(uncertainty: Any, draw: Any) -> None:
         )
 
 
-def _check_by(by: Any) -> tuple[str, ...]:
-    items = [by] if isinstance(by, str) else list(by or ())
-    chosen: list[str] = []
-    for item in items:
-        if item not in ("region", "size_class"):
-            raise ExperimentError(f"by={by!r}: allowed: 'region', 'size_class'")
-        if item not in chosen:
-            chosen.append(item)
-    return tuple(chosen)
+def _check_grouping(by: Any, groups: Any, data: PathLike | None = None) -> Any:
+    """The grouping of ``by`` and ``groups`` (experiments.groups.parse_grouping)."""
+    from sfbsim.experiments.groups import parse_grouping
+
+    if groups is not None and not isinstance(groups, Mapping):
+        raise ExperimentError(
+            f"groups={groups!r}: give a dict of names to municipality numbers, e.g. "
+            'groups={"salten": ["1804", "1875"]}'
+        )
+    return parse_grouping(by, groups, _load(data).municipalities, "by=", "groups=")
 
 
 def _check_workers(workers: Any) -> int | None:
@@ -624,6 +628,18 @@ def _summarise(
     return paired_summary(frame, arms[0], arms[1:], arms, 0.95, draw_of, uncertainty)
 
 
+def _draw_lookup(runs: pd.DataFrame) -> Callable[[int], int | None]:
+    """seed → the posterior draw of a result's runs (the ``draw`` column)."""
+    seeds = runs.drop_duplicates("seed")
+    draws = dict(zip(seeds["seed"].astype(int), seeds["draw"], strict=True))
+
+    def draw_of(seed: int) -> int | None:
+        value = draws.get(seed)
+        return None if value is None or pd.isna(value) else int(value)
+
+    return draw_of
+
+
 def _executor(workers: int | None, scheduler: str | None, data: PathLike | None):
     from sfbsim.experiments.execution import Executor
 
@@ -653,6 +669,18 @@ class ComparisonResult:
     folder: Path | None = None
     """Where the experiment is stored (results.duckdb, comparison.csv), or None (in memory)."""
     experiment_id: str | None = None
+    groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """The named groups of :attr:`table` (name, municipality numbers)."""
+    municipalities: pd.DataFrame | None = None
+    """The outcomes of every replication per municipality (scenario, seed, kommunenummer,
+    outcome, value; experiments.outcomes.MUNICIPALITY_OUTCOMES), from which :meth:`summary`
+    computes any grouping."""
+    waits: pd.DataFrame | None = None
+    """The admitted families' waits per replication and municipality (scenario, seed,
+    kommunenummer, wait_days, families)."""
+    notes: tuple[str, ...] = ()
+    """What the table's groups need said (outcomes left out, groups a reform cannot change)."""
+    per_municipality: bool = True
 
     @property
     def baseline(self) -> str:
@@ -675,23 +703,66 @@ class ComparisonResult:
 
     @_user_facing
     def summary(
-        self, by: Sequence[Grouping] = (), years: Literal["period", "yearly"] = "period"
+        self,
+        by: Grouping | Sequence[Grouping] = (),
+        years: Literal["period", "yearly"] = "period",
+        groups: Groups | None = None,
     ) -> pd.DataFrame:
-        """The paired table again from :attr:`runs`: over the whole run (``period``, the
-        columns of :attr:`table`) or per calendar year (``yearly``, with a ``year`` column),
-        nationally or also ``by`` region and/or size class."""
+        """The paired table again from the stored replications: over the whole run
+        (``period``, the columns of :attr:`table`, with any grouping: ``by`` region,
+        size_class, county and/or municipality, crossed, and named ``groups`` of municipality
+        numbers) or per calendar year (``yearly``, with a ``year`` column; nationally, or by
+        one of region and size_class)."""
         from sfbsim.experiments.compare import comparison_columns
 
-        groups = _check_by(by)
         if years not in ("period", "yearly"):
             raise ExperimentError(f"years={years!r}: allowed: 'period', 'yearly'")
+        grouping = _check_grouping(by, groups, self.scenarios[0].data)
         names = [s.name for s in self.scenarios]
-        table = _summarise(self.runs, names, self.uncertainty, ("national", *groups), years)
         if years == "period":
-            return comparison_columns(table, groups)
-        columns = list(comparison_columns(table, groups).columns)
-        at = columns.index("outcome") + (3 if groups else 1)
+            return self._grouped(grouping)[0]
+        if (
+            grouping.named
+            or len(grouping.by) > 1
+            or not set(grouping.by) <= {"region", "size_class"}
+        ):
+            raise ExperimentError(
+                "years='yearly' is kept nationally and by region or size_class (one of them); "
+                "other groupings are stored over the whole run: pass years='period'"
+            )
+        scopes = ("national", *grouping.by)
+        table = _summarise(self.runs, names, self.uncertainty, scopes, years)
+        columns = list(comparison_columns(table, grouping.by).columns)
+        at = columns.index("outcome") + (3 if grouping.by else 1)
         return table[[*columns[:at], "year", *columns[at:]]]
+
+    def _grouped(self, grouping: Any) -> tuple[pd.DataFrame, list[str]]:
+        """comparison.csv of ``grouping`` from :attr:`runs` and :attr:`municipalities`
+        (experiments.groups.grouped_comparison, as the CLI)."""
+        from sfbsim.experiments.compare import Arm
+        from sfbsim.experiments.groups import grouped_comparison
+
+        def keyed(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+            return None if frame is None else frame.rename(columns={"scenario": "param_hash"})
+
+        runs = self.runs[(self.runs["year"] == 0) & (self.runs["scope"] == "national")]
+        national = keyed(runs.rename(columns={"group": "grp"}))
+        national = national[["param_hash", "seed", "scope", "grp", "year", "outcome", "value"]]
+        arms = [Arm(s.name, "arm", s.validated, param_hash=s.name) for s in self.scenarios]
+        result = grouped_comparison(
+            national,
+            keyed(self.municipalities),
+            keyed(self.waits),
+            grouping,
+            arms[0],
+            arms[1:],
+            arms,
+            _load(self.scenarios[0].data),
+            _draw_lookup(self.runs) if self.uncertainty == "posterior" else None,
+            self.uncertainty,
+            per_municipality=self.per_municipality,
+        )
+        return result.table, result.notes
 
 
 @_user_facing
@@ -703,7 +774,8 @@ def compare(
     seed: int | None = None,
     uncertainty: Uncertainty = "posterior",
     draw: int | None = None,
-    by: Sequence[Grouping] = (),
+    by: Grouping | Sequence[Grouping] = (),
+    groups: Groups | None = None,
     out: PathLike | None = None,
     resume: bool = False,
     workers: int | None = None,
@@ -717,7 +789,11 @@ def compare(
     and, over the posterior (the default), posterior draw r // 2; reforms run on the
     baseline's period (``years`` overrides it). ``uncertainty="fixed"`` runs every replication
     with the parameter files' values (or posterior draw ``draw``). ``by`` breaks the table down
-    by region and/or size class.
+    by region, size_class, county and/or municipality (several: crossed groups, e.g. nord ×
+    small) and ``groups`` by named lists of municipality numbers (``{"salten": ["1804",
+    "1875"]}``), exactly as ``sfbsim compare --by/--group`` (experiments/groups.py); every
+    outcome is kept per municipality, so :meth:`ComparisonResult.summary` gives any other
+    grouping later.
 
     Without ``out`` everything stays in memory. With ``out`` every replication is stored in
     ``OUT/results.duckdb`` as it finishes and the table written to ``OUT/comparison.csv``,
@@ -735,7 +811,7 @@ def compare(
             'sfbsim.compare("baseline", "weekends_open")'
         )
     _check_count("reps", reps, 2, cmp.MAX_REPS, " (a confidence interval needs two pairs)")
-    groups = _check_by(by)
+    grouping = _check_grouping(by, groups, data)
     _check_uncertainty(uncertainty, draw)
     _check_workers(workers)
     bundled = _load(data)
@@ -771,25 +847,58 @@ def compare(
             with _executor(workers, scheduler, data) as executor:
                 seeds = experiment.seeds(reps)
                 cmp.run_replications(experiment, executor, seeds, counter.start, counter.finished)
-            table = cmp.comparison_table(experiment, reps, groups)
+            table, notes = cmp.comparison_table(experiment, reps, grouping, bundled)
             from sfbsim.experiments.files import atomic_write_frame
 
             atomic_write_frame(table, folder / "comparison.csv")
-            return _stored_comparison(experiment, seeds, groups, folder, table, scenarios)
+            return _stored_comparison(
+                experiment, seeds, grouping, folder, (table, notes), scenarios
+            )
         finally:
             experiment.close()
     cmp.unique_names(arms)
     scenarios = _scenarios_of(arms, chosen)
     seeds = [base_seed + r for r in range(reps)]
+    sink: dict[str, list[pd.DataFrame]] = {}
     rows, draw_of = _replicate(
-        arms, seeds, uncertainty, draw, base_seed, True, counter, data, workers, scheduler
+        arms, seeds, uncertainty, draw, base_seed, True, counter, data, workers, scheduler, sink
     )
     runs = _runs(rows, arms, draw_of)
-    names = [a.name for a in arms]
-    table = cmp.comparison_columns(
-        _summarise(runs, names, uncertainty, ("national", *groups), "period"), groups
+    names = {a.param_hash: a.name for a in arms}
+    frames = {
+        key: pd.concat(parts, ignore_index=True).assign(
+            scenario=lambda f: f["param_hash"].map(names)
+        )
+        for key, parts in sink.items()
+        if parts
+    }
+    result = ComparisonResult(
+        pd.DataFrame(),
+        runs,
+        scenarios,
+        tuple(seeds),
+        uncertainty,
+        grouping.by,
+        groups=grouping.named,
+        municipalities=_by_scenario(frames.get("municipality"), MUNICIPALITY_COLUMNS),
+        waits=_by_scenario(frames.get("waits"), WAITS_COLUMNS),
     )
-    return ComparisonResult(table, runs, scenarios, tuple(seeds), uncertainty, groups)
+    table, notes = result._grouped(grouping)
+    return replace(result, table=table, notes=tuple(notes))
+
+
+MUNICIPALITY_COLUMNS = ["scenario", "seed", "kommunenummer", "outcome", "value"]
+WAITS_COLUMNS = ["scenario", "seed", "kommunenummer", "wait_days", "families"]
+
+
+def _by_scenario(frame: pd.DataFrame | None, columns: list[str]) -> pd.DataFrame:
+    """Rows per municipality keyed by scenario name, sorted."""
+    if frame is None or frame.empty:
+        return pd.DataFrame({c: [] for c in columns})
+    frame = frame[columns].copy()
+    frame["seed"] = frame["seed"].astype("int64")
+    frame["kommunenummer"] = frame["kommunenummer"].astype(str)
+    return frame.sort_values(columns[:4], kind="stable").reset_index(drop=True)
 
 
 def _check_against(item: Scenario, bundled: BundledData) -> None:
@@ -819,6 +928,7 @@ def _replicate(
     data: PathLike | None,
     workers: int | None,
     scheduler: str | None,
+    sink: dict[str, list[pd.DataFrame]] | None = None,
 ) -> tuple[pd.DataFrame, Callable[[int], int | None]]:
     """Every arm on every seed in memory (replicate_in_memory), with the draws of the mode."""
     from sfbsim.experiments.compare import replicate_in_memory, replication_draw, select_draws
@@ -834,7 +944,14 @@ def _replicate(
     counter.start(len(seeds) * len({a.param_hash for a in arms}))
     with _executor(workers, scheduler, data) as executor:
         rows = replicate_in_memory(
-            arms, seeds, executor, _data_dir(data), counter.finished, draw_json, groups=groups
+            arms,
+            seeds,
+            executor,
+            _data_dir(data),
+            counter.finished,
+            draw_json,
+            groups=groups,
+            sink=sink,
         )
     return rows, _draw_number(uncertainty, draw, base_seed, n_draws)
 
@@ -842,19 +959,27 @@ def _replicate(
 def _stored_comparison(
     experiment: Experiment,
     seeds: list[int],
-    by: tuple[str, ...],
+    grouping: Any,
     folder: Path,
-    table: pd.DataFrame | None = None,
+    computed: tuple[pd.DataFrame, list[str]] | None = None,
     scenarios: tuple[Scenario, ...] | None = None,
 ) -> ComparisonResult:
     """A ComparisonResult from an experiment's store (what compare(out=...) ran, or what
     read_experiment finds)."""
     from sfbsim.experiments import compare as cmp
 
-    if table is None:
-        table = cmp.comparison_columns(
-            cmp.paired_table(experiment, seeds, scopes=("national", *by)), by
-        )
+    if computed is None:
+        computed = cmp.grouped_table(experiment, seeds, grouping, _load(experiment.data_dir))
+    table, notes = computed
+    names = {a.param_hash: a.name for a in experiment.arms}
+
+    def named(frame: pd.DataFrame | None, columns: list[str]) -> pd.DataFrame:
+        if frame is None:
+            return None  # type: ignore[return-value]
+        frame = frame[frame["param_hash"].isin(names)]
+        return _by_scenario(frame.assign(scenario=frame["param_hash"].map(names)), columns)
+
+    store, eid = experiment.store, experiment.experiment_id
     rows = experiment.store.outcomes(
         experiment.experiment_id, years="all", scopes=cmp.SCOPES, seeds=seeds
     )
@@ -875,9 +1000,14 @@ def _stored_comparison(
         scenarios,
         tuple(seeds),
         experiment.uncertainty,  # type: ignore[arg-type]
-        by,
+        grouping.by,
         folder,
         experiment.experiment_id,
+        grouping.named,
+        named(store.municipality(eid, seeds), MUNICIPALITY_COLUMNS),
+        named(store.waits(eid, seeds), WAITS_COLUMNS),
+        tuple(notes),
+        bool(experiment.spec.get("per_municipality")),
     )
 
 
@@ -1126,7 +1256,9 @@ def read_experiment(folder: PathLike) -> ComparisonResult | SweepResult:
     experiment, seeds = load_experiment(folder)
     try:
         if experiment.kind == "compare":
-            return _stored_comparison(experiment, seeds, (), folder)
+            from sfbsim.experiments.groups import Grouping as Groupings
+
+            return _stored_comparison(experiment, seeds, Groupings(), folder)
         if experiment.kind == "sweep":
             spec = experiment.spec
             specs = [parse_spec(s, ranges=spec.get("design") == "lhs") for s in spec["levers"]]

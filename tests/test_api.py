@@ -125,9 +125,9 @@ def test_bad_scenarios_raise_a_scenario_error_from_the_call(base, change, expect
         (lambda b: sfbsim.compare(b, b, reps=1), sfbsim.ExperimentError, "reps=1: give"),
         (lambda b: sfbsim.compare(b, b, uncertainty="maybe"), sfbsim.ExperimentError, "allowed"),
         (
-            lambda b: sfbsim.compare(b, b, by=["county"], uncertainty="fixed"),
+            lambda b: sfbsim.compare(b, b, by=["kommune"], uncertainty="fixed"),
             sfbsim.ExperimentError,
-            "'size_class'",
+            "size_class, county, municipality",
         ),
         (
             lambda b: sfbsim.compare(b, b, workers=-1, uncertainty="fixed"),

@@ -72,6 +72,8 @@ def test_a_reform_that_changes_nothing_gives_exactly_zero_differences(tmp_path):
         "0",
         "--by",
         "region,size_class",
+        "--uncertainty",
+        "fixed",
         "--quiet",
     )
     assert result.exit_code == 0, result.output
@@ -95,7 +97,7 @@ def test_a_reform_that_changes_nothing_gives_exactly_zero_differences(tmp_path):
     ):
         assert national.loc[outcome, "reps"] == 2
         assert national.loc[outcome, "baseline_mean"] == national.loc[outcome, "reform_mean"]
-    assert set(table["scope"]) == {"national", "region", "size_class"}
+    assert set(table["scope"]) == {"national", "region×size_class"}  # crossed groups
 
 
 def test_compare_writes_the_table_and_reps_auto_says_how_many(tmp_path):
@@ -174,8 +176,8 @@ def test_bad_options_exit_2(tmp_path):
     assert (
         invoke("compare", "baseline", "duty_to_assist", "--reps", "x", "--out", out).exit_code == 2
     )
-    result = invoke("compare", "baseline", "duty_to_assist", "--by", "county", "--out", out)
-    assert result.exit_code == 2 and "region" in result.output
+    result = invoke("compare", "baseline", "duty_to_assist", "--by", "kommune", "--out", out)
+    assert result.exit_code == 2 and "region, size_class, county" in result.output
     result = invoke("compare", "baseline", "nonexistent_reform", "--out", out)
     assert result.exit_code == 2 and "nonexistent_reform" in result.output
 

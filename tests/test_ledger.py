@@ -283,7 +283,7 @@ def test_compare_outcomes_carry_value_by_payer_and_returns_per_krone():
     data = load_data()
     scenario = Scenario(run=RunSettings(years=1))
     _, tables = simulate(scenario, data)
-    rows, _ = replication_outcomes(tables, scenario, data, groups=False, municipalities=False)
+    rows, _, _ = replication_outcomes(tables, scenario, data, groups=False, municipalities=False)
     period = rows[rows["year"] == 0].set_index("outcome")["value"]
     for name in ("municipal_cost", "state_cost", "municipal_value", "state_value"):
         assert period[name] > 0, name

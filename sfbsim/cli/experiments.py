@@ -124,18 +124,34 @@ def _interrupted(out: Path) -> typer.Exit:
     return typer.Exit(130)
 
 
-def _parse_by(by: list[str] | None) -> tuple[str, ...]:
-    chosen: list[str] = []
-    for item in by or []:
-        for part in item.split(","):
-            part = part.strip().replace("-", "_")
-            if not part:
-                continue
-            if part not in ("region", "size_class"):
-                raise fail(f"--by {part!r}: allowed: region, size_class")
-            if part not in chosen:
-                chosen.append(part)
-    return tuple(chosen)
+ByOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        help="Also break the table down by region, size_class, county or municipality; "
+        "several (region,size_class) give crossed groups (nord × small)."
+    ),
+]
+GroupOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--group",
+        help="A named group of municipalities, NAME=1875,1804,... (municipality numbers); "
+        "repeat for more. With --by, crossed with its columns.",
+    ),
+]
+
+
+def _parse_grouping(by: list[str] | None, groups: list[str] | None, data: Any):
+    """The grouping of --by and --group (experiments.groups), or exit 2 naming the fix."""
+    from sfbsim.experiments.groups import parse_grouping
+
+    with bad_input():
+        return parse_grouping(by, groups, data.municipalities)
+
+
+def _print_notes(notes: list[str]) -> None:
+    for text in notes:
+        note(text)
 
 
 def _parse_reps(reps: str) -> int | None:
@@ -171,10 +187,8 @@ def compare(
         typer.Option(help="Paired replications, or auto (add until the CI is narrow enough)."),
     ] = "20",
     out: OutOption = Path("results/compare"),
-    by: Annotated[
-        list[str] | None,
-        typer.Option(help="Also break the table down by region and/or size_class."),
-    ] = None,
+    by: ByOption = None,
+    group: GroupOption = None,
     target_outcome: Annotated[
         str, typer.Option(help="--reps auto: the outcome whose CI must be narrow.")
     ] = "admissions",
@@ -225,7 +239,6 @@ def compare(
     from sfbsim.model.data_loading import load_data
 
     n_reps = _parse_reps(reps)
-    groups = _parse_by(by)
     if target_outcome not in OUTCOMES:
         raise fail(f"--target-outcome {target_outcome!r}: allowed: {', '.join(OUTCOMES)}")
     if not (math.isfinite(target) and 0 < target <= 10):
@@ -235,6 +248,8 @@ def compare(
         )
     with bad_input():
         bundled = load_data(data)
+    grouping = _parse_grouping(by, group, bundled)
+    with bad_input():
         base = cmp.load_arm(baseline, bundled, "baseline", years)
         arms = [base]
         for reform in reforms:
@@ -280,11 +295,12 @@ def compare(
                 )
 
         execute(experiment, workers, scheduler, quiet, out, "compare", body)
-        table = cmp.comparison_table(experiment, n_reps, groups)
+        table, notes = cmp.comparison_table(experiment, n_reps, grouping, bundled)
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_frame(table, out / "comparison.csv")
         if not quiet:
             print_comparison(table, price_year=base.scenario.costs.price_year)
+        _print_notes(notes)
         if reps == "auto":
             _say_auto(auto, target_outcome, target, max_reps)
         note_missing_pairs(table, n_reps)
@@ -808,19 +824,34 @@ def results(
     ] = None,
     format: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
     to: Annotated[
-        Path | None, typer.Option(help="Export folder (default: OUT/export beside the database).")
+        Path | None,
+        typer.Option(
+            help="Export folder (default: OUT/export beside the database); with --by/--group "
+            "the CSV file to write (default: PATH/comparison-by-GROUPING.csv)."
+        ),
     ] = None,
+    by: ByOption = None,
+    group: GroupOption = None,
 ) -> None:
     """List the experiments stored under PATH, or export one to Parquet or CSV.
 
     PATH is the --out folder of sfbsim compare, sweep or sensitivity (or a folder of them);
-    the folder of `sfbsim run` holds tables to read directly, not experiments.
+    the folder of `sfbsim run` holds tables to read directly, not experiments. With --by or
+    --group PATH is one compare folder: its comparison for that grouping is computed from the
+    stored replications (nothing is rerun), printed and written as CSV.
     """
     from sfbsim.experiments.files import not_an_experiment
     from sfbsim.experiments.store import Store, StoreError, find_databases
 
     if format not in ("parquet", "csv"):
         raise fail(f"--format {format!r}: allowed: parquet, csv")
+    if by or group:
+        if export is not None:
+            raise fail(
+                "--export and --by/--group: give one of them (export the tables, or a grouping)"
+            )
+        _grouped_results(path, by, group, to)
+        return
     databases = find_databases(path)
     if not databases:
         raise fail(not_an_experiment(path, "results"))
@@ -859,6 +890,52 @@ def results(
             "a report: sfbsim report FOLDER."
         )
     )
+
+
+def _grouped_results(
+    path: Path, by: list[str] | None, group: list[str] | None, to: Path | None
+) -> None:
+    """sfbsim results PATH --by/--group: the stored compare experiment's grouped comparison."""
+    from sfbsim.experiments import compare as cmp
+    from sfbsim.experiments.files import not_an_experiment
+    from sfbsim.experiments.report import load_experiment
+    from sfbsim.experiments.store import DB_NAME, find_databases
+    from sfbsim.model.data_loading import load_data
+
+    db = path if path.suffix == ".duckdb" else path / DB_NAME
+    if not db.is_file():
+        found = find_databases(path) if path.is_dir() else []
+        if found:
+            raise fail(
+                f"{path} holds no experiment itself; --by/--group reads one compare folder, e.g. "
+                f"`sfbsim results {found[0].parent} --by region`"
+            )
+        raise fail(not_an_experiment(path, "results"))
+    with bad_input():
+        bundled = load_data(None)
+    grouping = _parse_grouping(by, group, bundled)
+    with bad_input():
+        experiment, seeds = load_experiment(db.parent)
+    try:
+        if experiment.kind != "compare":
+            raise fail(
+                f"{db.parent} holds a {experiment.kind} experiment; --by/--group groups a "
+                "compare experiment"
+            )
+        with bad_input():
+            table, notes = cmp.grouped_table(experiment, seeds, grouping, bundled)
+    finally:
+        experiment.close()
+    target = to if to is not None else db.parent / f"comparison-by-{grouping.slug}.csv"
+    if target.is_dir():
+        target = target / f"comparison-by-{grouping.slug}.csv"
+    with bad_input():
+        atomic_write_frame(table, target)
+    baseline = experiment.baseline.name
+    price_year = experiment.baseline.scenario.costs.price_year
+    print_comparison(table, baseline=baseline, where=str(target), price_year=price_year)
+    _print_notes(notes)
+    say(f"Comparison by {grouping.words()} written to ", (str(target), "bold"))
 
 
 def print_experiments(db: Path, frame: pd.DataFrame) -> None:
