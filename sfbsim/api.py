@@ -138,6 +138,18 @@ def _user_facing[**P, R](function: Callable[P, R]) -> Callable[P, R]:
 
 
 # --- data ------------------------------------------------------------------------------------
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested dicts as dotted keys (``levers.copay_multiplier``); lists of tables as JSON."""
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            out.update(_flatten(item, f"{prefix}{key}."))
+        return out
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return {prefix[:-1]: json.dumps(value, ensure_ascii=False)}
+    return {prefix[:-1]: value}
+
+
 def _data_dir(data: PathLike | None) -> str | None:
     return None if data is None else os.fspath(data)
 
@@ -221,10 +233,8 @@ class Scenario:
     def differences(self, other: Scenario) -> pd.DataFrame:
         """Every setting in which ``other`` differs from this scenario (columns ``setting``,
         ``this``, ``other``), the seed, name and description left out."""
-        from sfbsim.experiments.report import flatten
-
         skip = {"name", "description", "baseline", "run.seed"}
-        mine, theirs = flatten(self.to_dict()), flatten(other.to_dict())
+        mine, theirs = _flatten(self.to_dict()), _flatten(other.to_dict())
         rows = [
             (key, mine.get(key), theirs.get(key))
             for key in sorted(set(mine) | set(theirs))
@@ -341,10 +351,8 @@ def _plain(value: Any) -> Any:
 
 def _change_note(section: str, changes: dict[str, Any]) -> str:
     """The changes as TOML-like comment lines, for the stored scenario text."""
-    from sfbsim.experiments.report import flatten
-
     lines = ["# Changed from Python (sfbsim.Scenario.with_" + section + "):"]
-    for key, value in flatten({section: changes}).items():
+    for key, value in _flatten({section: changes}).items():
         lines.append(f"# {key} = {json.dumps(value, ensure_ascii=False, default=str)}")
     return "\n".join(lines) + "\n"
 
