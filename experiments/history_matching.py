@@ -1018,7 +1018,8 @@ def ship(posterior: Posterior, folder: Path) -> list[Path]:
         f"{posterior.manifest.get('fitted_years', '')} (history matching with emulators; "
         "docs/calibration.md; draws in model/data/parameters/posterior.csv)"
     )
-    files += write_values(posterior.mean(), source)
+    means = {name: float(f"{value:.4g}") for name, value in posterior.mean().items()}
+    files += write_values(means, source)  # four significant digits: the draws keep the rest
     return files
 
 
