@@ -554,7 +554,8 @@ def _by_draw(
     analysis of variance): the run-to-run variance is the mean variance between the seeds of a
     draw, the parameter variance the variance of the draws' means less that noise over the seeds
     per draw; the confidence interval of the mean is a t-interval over the draws' means; the
-    90 % interval of the expected effect is the mean ± 1.645 parameter standard deviations."""
+    90 % interval of the expected effect is the mean ± 1.645 parameter standard deviations
+    (NaN where the parameter variance is not resolved from the noise)."""
     paired = paired.dropna(subset=["diff"]).copy()
     paired["draw"] = [draw_of(int(s)) for s in paired["seed"]]
     per_draw = paired.groupby([*keys, "draw"], sort=False)["diff"].agg(["mean", "var", "count"])
@@ -575,8 +576,12 @@ def _by_draw(
     parameter = (agg["between"] - noise / agg["per_draw"]).clip(lower=0)
     agg["sd_noise"] = np.sqrt(noise)
     agg["sd_parameter"] = np.sqrt(parameter)
-    agg["effect_p05"] = agg["overall"] - 1.645 * agg["sd_parameter"]
-    agg["effect_p95"] = agg["overall"] + 1.645 * agg["sd_parameter"]
+    # where the draws' means spread no more than run-to-run noise explains, the parameter part
+    # is not resolved at this many draws: no interval, rather than a false point (0 … 0 stays
+    # where nothing varies at all)
+    resolved = (parameter > 0) | (noise.fillna(0) == 0)
+    agg["effect_p05"] = (agg["overall"] - 1.645 * agg["sd_parameter"]).where(resolved)
+    agg["effect_p95"] = (agg["overall"] + 1.645 * agg["sd_parameter"]).where(resolved)
     half = _half_width(np.sqrt(agg["between"].to_numpy()), agg["draws"].to_numpy(), level)
     agg["diff_ci_low"] = agg["overall"] - half
     agg["diff_ci_high"] = agg["overall"] + half

@@ -84,6 +84,8 @@ def what_intervals_cover(uncertainty: str) -> str:
             "the replications estimate the mean difference. The 90 % interval over the "
             "posterior is where the expected effect lies given what the calibration leaves "
             "uncertain about the parameters; run-to-run noise (sd_noise) is reported apart. "
+            "'within noise': the draws differ no more than run-to-run noise explains, so the "
+            "parameter part is not resolved at this many replications (add replications). "
             "'robust': at least 90 % of the draws give the effect the sign of the mean; "
             "'flips': the sign changes over the posterior, so the direction is not settled."
         )

@@ -523,7 +523,11 @@ def _comparison_cells(rows: pd.DataFrame, posterior: bool, arm: str) -> list[dic
         }
         if posterior:
             share = row["same_sign_share"]
-            cells["90 % over posterior"] = f"{_fmt(row['effect_p05'])} … {_fmt(row['effect_p95'])}"
+            cells["90 % over posterior"] = (
+                "within noise"
+                if pd.isna(row["effect_p05"])
+                else f"{_fmt(row['effect_p05'])} … {_fmt(row['effect_p95'])}"
+            )
             cells["sign"] = (
                 "–" if pd.isna(share) else "robust" if row["robust"] else f"flips ({share:.0%})"
             )
