@@ -304,15 +304,19 @@ def test_app_and_cli_give_the_same_numbers(tmp_path):
     from typer.testing import CliRunner
 
     out = tmp_path / "cmp"
-    args = ["compare", "baseline", "duty_to_assist", "--years", "1", "--reps", "2"]
+    args = ["compare", "baseline", "duty_to_assist", "--years", "1", "--reps", "4"]
     args += ["--seed", "3", "--workers", "0", "--out", str(out), "--quiet"]
     result = CliRunner().invoke(cli_app, args)
     assert result.exit_code == 0, result.output
     cli = pd.read_csv(out / "comparison.csv").set_index("outcome")
-    app = compare("baseline", "duty_to_assist", 2, 1, "3").table.set_index("outcome")
+    app = compare("baseline", "duty_to_assist", 4, 1, "3").table.set_index("outcome")
+    assert (cli["draws"] == 2).all()  # over the posterior: two draws, two seeds each
+    columns = ("baseline_mean", "reform_mean", "diff_mean", "diff_ci_low", "diff_ci_high")
+    columns += ("sd_parameter", "sd_noise", "same_sign_share")
     for outcome in ("admissions", "median_wait", "municipal_cost", "intake_refusals"):
-        for column in ("baseline_mean", "reform_mean", "diff_mean", "diff_ci_low"):
-            assert app.loc[outcome, column] == pytest.approx(cli.loc[outcome, column]), outcome
+        for column in columns:
+            expected = pytest.approx(cli.loc[outcome, column], nan_ok=True)
+            assert app.loc[outcome, column] == expected, (outcome, column)
 
 
 def test_compare_splits_by_pathway_as_sfbsim_compare_pathways(tmp_path):
