@@ -310,9 +310,12 @@ def test_app_and_cli_give_the_same_numbers(tmp_path):
     assert result.exit_code == 0, result.output
     cli = pd.read_csv(out / "comparison.csv").set_index("outcome")
     app = compare("baseline", "duty_to_assist", 2, 1, "3").table.set_index("outcome")
+    # over the posterior, two replications are one draw: no interval over the draws (NaN in both)
     for outcome in ("admissions", "median_wait", "municipal_cost", "intake_refusals"):
         for column in ("baseline_mean", "reform_mean", "diff_mean", "diff_ci_low"):
-            assert app.loc[outcome, column] == pytest.approx(cli.loc[outcome, column]), outcome
+            assert app.loc[outcome, column] == pytest.approx(
+                cli.loc[outcome, column], nan_ok=True
+            ), outcome
 
 
 def test_the_app_breaks_down_by_region_as_sfbsim_compare_by_region(tmp_path):
