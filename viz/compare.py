@@ -567,8 +567,13 @@ TABLE_STYLE = """
 .sfb-costs-note { font-size: 13px; color: #444; max-width: 900px; }
 .sfb-grouped-table th { text-align: left; }
 .sfb-grouped-1 td:nth-child(-n+4), .sfb-grouped-2 td:nth-child(-n+5) { text-align: left; }
-.sfb-grouped-table td:last-child { text-align: left; min-width: 240px; font-size: 12px; }
+.sfb-grouped-table td { white-space: nowrap; }
+.sfb-grouped-1 td:nth-child(3), .sfb-grouped-2 td:nth-child(4) {
+  white-space: normal; min-width: 220px; }
+.sfb-grouped-table td:last-child {
+  text-align: left; white-space: normal; min-width: 260px; font-size: 12px; }
 .sfb-grouped-scroll { max-height: 640px; overflow: auto; }
+.sfb-grouped-scroll thead th { position: sticky; top: 0; background: white; }
 """
 
 # --- per-session state ---------------------------------------------------------------------
