@@ -319,6 +319,75 @@ def test_app_and_cli_give_the_same_numbers(tmp_path):
             assert app.loc[outcome, column] == expected, (outcome, column)
 
 
+def test_the_app_breaks_down_by_region_as_sfbsim_compare_by_region(tmp_path):
+    """'Break down by region' gives the rows `sfbsim compare --by region` writes in
+    comparison.csv for the same inputs (experiments.groups from the rows per municipality),
+    shown in MNOK with the price year and the note; the download is that comparison.csv."""
+    import io
+
+    from typer.testing import CliRunner
+
+    from sfbsim.viz.compare import GroupedResults, break_down_by, grouped_table_html
+
+    out = tmp_path / "cmp"
+    args = ["compare", "baseline", "weekends_open", "--years", "1", "--reps", "2"]
+    args += ["--seed", "3", "--uncertainty", "fixed", "--by", "region", "--workers", "0"]
+    args += ["--out", str(out), "--quiet"]
+    result = CliRunner().invoke(cli_app, args)
+    assert result.exit_code == 0, result.output
+    cli = pd.read_csv(out / "comparison.csv", keep_default_na=False, na_values=[""])
+    cli = cli[cli["scope"] == "region"].set_index(["group", "outcome"])
+    comparison = compare("baseline", "weekends_open", 2, 1, "3", uncertainty="fixed")
+    app = comparison.grouped("region").table
+    assert list(app.columns) == list(pd.read_csv(out / "comparison.csv").columns)
+    app = app[app["scope"] == "region"].set_index(["group", "outcome"])
+    assert sorted(app.index) == sorted(cli.index)
+    assert {"nord", "oslo"} <= set(app.index.get_level_values("group"))
+    for outcome in ("admissions", "median_wait", "municipal_cost", "state_cost"):
+        for column in ("baseline_mean", "reform_mean", "diff_mean", "diff_ci_low", "reps"):
+            np.testing.assert_allclose(
+                app.xs(outcome, level="outcome")[column].to_numpy(dtype=float),
+                cli.xs(outcome, level="outcome")
+                .loc[app.xs(outcome, level="outcome").index, column]
+                .to_numpy(dtype=float),
+                err_msg=f"{outcome} {column}",
+            )
+    assert (app["note"].fillna("") == cli.loc[app.index, "note"].fillna("")).all()
+    assert "changes nothing here" in app.loc[("nord", "admissions"), "note"]
+    # the national rows are the national table's
+    national = comparison.grouped("region").table.query("scope == 'national'")
+    np.testing.assert_allclose(
+        national.set_index("outcome").loc[comparison.table["outcome"], "diff_mean"],
+        comparison.table["diff_mean"],
+    )
+    # shown: costs in MNOK with the price year, the region first, the note last
+    page = grouped_table_html(comparison, "region")
+    cost = app.loc[("nord", "municipal_cost"), "baseline_mean"]
+    assert f"<td>{format_value(cost / 1e6)}</td>" in page
+    assert "<td>MNOK per year, 2025 prices</td>" in page and "<th>note</th>" in page
+    assert page.index("<th>region</th>") < page.index("<th>outcome</th>")
+    assert "<td>national</td>" not in page
+    # the download is comparison.csv of --by region (costs in NOK)
+    download = pd.read_csv(io.StringIO(comparison.grouped_csv("region")))
+    assert list(download.columns) == list(pd.read_csv(out / "comparison.csv").columns)
+    assert len(download) == len(pd.read_csv(out / "comparison.csv"))
+    for choice in ("size class", "county", "region × size class"):
+        by = compare_page.BREAK_DOWN[choice]
+        assert len(comparison.grouped(by).table) > len(comparison.table)
+    crossed = grouped_table_html(comparison, "region,size_class")
+    assert "<th>size class</th>" in crossed and "nord × small" not in crossed  # columns, not labels
+    break_down_by.set("region")
+    try:
+        box, rc = solara.render(GroupedResults(comparison), handle_error=False)
+        try:
+            text = str(box.children)
+            assert "Download table by region (CSV)" in text and "--by municipality" in text
+        finally:
+            rc.close()
+    finally:
+        break_down_by.set("none")
+
+
 def test_compare_splits_by_pathway_as_sfbsim_compare_pathways(tmp_path):
     """'Split by pathway' gives the numbers `sfbsim compare --pathways` writes in pathways.csv
     for the same inputs, and leaves the comparison table as comparison.csv has it."""

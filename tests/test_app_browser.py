@@ -552,4 +552,20 @@ def test_click_a_municipality_to_explain_it_and_split_compare_by_pathway(server,
     assert page.locator(".sfb-pathways img").count() == 1
     shot(page, "compare-pathways")
     console.assert_none("in Compare with the split by pathway")
+
+    # Break down by region: a row per region and outcome (sfbsim compare --by region), no rerun
+    page.locator(".sfb-break-down").get_by_role("button", name="region", exact=True).click()
+    grouped = page.locator("table.sfb-grouped-table")
+    grouped.wait_for()
+    rows = grouped.locator("tbody tr")
+    assert rows.filter(has=page.locator("td", has_text="nord")).count() >= 1
+    assert "note" in grouped.locator("thead").inner_text()
+    assert "--by municipality" in page.locator(".sfb-grouped-caption").inner_text()
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download table by region (CSV)").click()
+    header = Path(download_info.value.path()).read_text(encoding="utf-8").splitlines()[0]
+    assert header.startswith("scenario,outcome,scope,group,region,baseline_mean")
+    grouped.scroll_into_view_if_needed()
+    shot(page, "compare-by-region")
+    console.assert_none("in Compare broken down by region")
     requests.assert_local()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import json
+from collections.abc import Callable
 
 import matplotlib
 
@@ -26,6 +27,11 @@ from sfbsim.experiments.compare import (  # noqa: E402
 )
 from sfbsim.experiments.errors import ExperimentError  # noqa: E402
 from sfbsim.experiments.execution import Executor  # noqa: E402
+from sfbsim.experiments.groups import (  # noqa: E402
+    GroupedComparison,
+    grouped_comparison,
+    parse_grouping,
+)
 from sfbsim.experiments.outcomes import (  # noqa: E402
     COST_SPLIT_NOTE,
     MONEY_OUTCOMES,
@@ -145,6 +151,49 @@ class Comparison:
     pathways: pd.DataFrame | None = None
     """With 'Split by pathway': the effect on admissions and bed-days by pathway, as
     ``sfbsim compare --pathways`` writes pathways.csv (experiments.pathways); else None."""
+    national: pd.DataFrame | None = dataclasses.field(default=None, repr=False)
+    """The national outcome rows over the run (param_hash, seed, scope, grp, year = 0, outcome,
+    value): what the grouped tables pair with the groups' rows."""
+    municipality: pd.DataFrame | None = dataclasses.field(default=None, repr=False)
+    """Every replication's outcomes per municipality (param_hash, seed, kommunenummer, outcome,
+    value), from which any grouping is computed (experiments.groups)."""
+    waits: pd.DataFrame | None = dataclasses.field(default=None, repr=False)
+    """The admitted families' waits per replication and municipality (param_hash, seed,
+    kommunenummer, wait_days, families): the groups' median and 90th-percentile waits."""
+    arms: tuple[Arm, ...] = dataclasses.field(default=(), repr=False)
+    """The baseline and the reform as they ran."""
+    draw_of: Callable[[int], int] | None = dataclasses.field(default=None, repr=False)
+    """Over the posterior: a replication's seed → its draw; None with fixed parameters."""
+    _grouped: dict = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
+    """The grouped comparisons computed so far, by grouping."""
+
+    def grouped(self, by: str) -> GroupedComparison:
+        """comparison.csv broken down ``by`` (``region``, ``size_class``, ``county``,
+        ``region,size_class``; experiments.groups): the numbers of ``sfbsim compare --by`` for
+        the same inputs, computed once per grouping from the rows per municipality."""
+        if by not in self._grouped:
+            data = bundled_data()
+            grouping = parse_grouping(by, None, data.municipalities)
+            if not grouping or self.national is None or self.municipality is None:
+                raise LeverError([f"break down by: {by!r} is not a grouping of this comparison"])
+            base, reform = self.arms
+            self._grouped[by] = grouped_comparison(
+                self.national,
+                self.municipality,
+                self.waits,
+                grouping,
+                base,
+                [reform],
+                list(self.arms),
+                data,
+                self.draw_of,
+                self.uncertainty,
+            )
+        return self._grouped[by]
+
+    def grouped_csv(self, by: str) -> str:
+        """The grouped table as ``sfbsim compare --by`` writes comparison.csv (costs in NOK)."""
+        return self.grouped(by).table.to_csv(index=False, lineterminator="\n")
 
     def results_csv(self) -> str:
         frame = self.results.copy()
@@ -243,10 +292,18 @@ def compare(
         if progress is not None:
             progress(done[0], total)
 
+    sink: dict[str, list[pd.DataFrame]] = {}
     with Executor(workers=0) as executor:
         rows = replicate_in_memory(
-            [base, reform], seeds, executor, on_done=count, draw_json=draw_json, pathways=pathways
+            [base, reform],
+            seeds,
+            executor,
+            on_done=count,
+            draw_json=draw_json,
+            pathways=pathways,
+            sink=sink,
         )
+    frames = {key: pd.concat(parts, ignore_index=True) for key, parts in sink.items() if parts}
     by_draw = draw_of if draws is not None else None
     split = pathway_table(rows, base, [reform], draw_of=by_draw) if pathways else None
     rows = rows[rows["scope"] != PATHWAY_SCOPE]
@@ -270,6 +327,11 @@ def compare(
         table=table[TABLE_COLUMNS[1:]],
         bands=bands[["year", "outcome", "diff_mean", "diff_ci_low", "diff_ci_high", "reps"]],
         pathways=split,
+        national=rows[(rows["year"] == 0) & (rows["scope"] == "national")].reset_index(drop=True),
+        municipality=frames.get("municipality"),
+        waits=frames.get("waits"),
+        arms=(base, reform),
+        draw_of=by_draw,
     )
 
 
@@ -323,11 +385,15 @@ def costs_note(comparison: Comparison) -> str:
     )
 
 
-def table_html(comparison: Comparison) -> str:
-    """The comparison table as HTML (the same numbers as sfbsim compare's comparison.csv,
-    costs and values in MNOK with the price year in the unit column)."""
+def shown_table(
+    comparison: Comparison, table: pd.DataFrame, lead: tuple[str, ...] = (), note: bool = False
+) -> pd.DataFrame:
+    """A comparison.csv table as the page shows it: the outcome's meaning and unit, costs and
+    values in MNOK with the price year in the unit column, shares in per cent, three
+    significant digits, the columns named in words; ``lead``: the grouping's columns, first;
+    ``note``: the ``note`` column (groups a reform cannot change), last."""
     year = comparison_price_year(comparison)
-    table = in_mnok(comparison.table)
+    table = in_mnok(table)
 
     def fmt(value: float, outcome: str, unit: str) -> str:
         if pd.isna(value):
@@ -343,20 +409,18 @@ def table_html(comparison: Comparison) -> str:
         table[column] = [
             fmt(v, o, unit) for v, o in zip(table[column], table["outcome"], strict=True)
         ]
-    table.insert(1, "meaning", table["outcome"].map(OUTCOMES).fillna(""))
-    table.insert(2, "unit", [shown_unit(name, year) for name in table["outcome"]])
+    table["meaning"] = table["outcome"].map(OUTCOMES).fillna("")
+    table["unit"] = [shown_unit(name, year) for name in table["outcome"]]
+    shown = [*lead, "outcome", "meaning", "unit", "baseline_mean", "reform_mean", "diff_mean"]
+    shown += ["diff_ci_low", "diff_ci_high"]
     if comparison.uncertainty == "posterior":
         table["sign"] = [
             "–" if pd.isna(share) else ("robust" if share >= 0.9 else "flips")
             for share in table["same_sign_share"]
         ]
-        shown = ["outcome", "meaning", "unit", "baseline_mean", "reform_mean", "diff_mean"]
-        shown += ["diff_ci_low", "diff_ci_high", "effect_p05", "effect_p95", "sign", "reps"]
-    else:
-        shown = ["outcome", "meaning", "unit", "baseline_mean", "reform_mean", "diff_mean"]
-        shown += ["diff_ci_low", "diff_ci_high", "reps"]
-    table = table[shown]
-    table = table.rename(
+        shown += ["effect_p05", "effect_p95", "sign"]
+    shown += ["reps", *(["note"] if note else [])]
+    return table[shown].rename(
         columns={
             "diff_ci_low": "95 % CI low",
             "diff_ci_high": "95 % CI high",
@@ -365,9 +429,47 @@ def table_html(comparison: Comparison) -> str:
             "reform_mean": "reform (mean)",
             "effect_p05": "90 % over posterior low",
             "effect_p95": "90 % over posterior high",
+            **GROUP_COLUMN_WORDS,
         }
     )
+
+
+def table_html(comparison: Comparison) -> str:
+    """The comparison table as HTML (the same numbers as sfbsim compare's comparison.csv,
+    costs and values in MNOK with the price year in the unit column)."""
+    table = shown_table(comparison, comparison.table)
     return table.to_html(index=False, classes="sfb-compare-table", border=0)
+
+
+BREAK_DOWN = {
+    "none": "",
+    "region": "region",
+    "size class": "size_class",
+    "county": "county",
+    "region × size class": "region,size_class",
+}
+"""The Compare page's 'Break down by' choices → ``sfbsim compare --by``."""
+GROUP_COLUMN_WORDS = {"region": "region", "size_class": "size class", "county": "county"}
+BREAK_DOWN_NOTE = (
+    "Each group's outcomes are computed from its municipalities' rows, as "
+    "`sfbsim compare --by` does (experiments/groups.py): counts, costs and values summed; the "
+    "median and 90th-percentile wait of the group's admitted families; the occupancy of the "
+    "centres located in the group (none: –). note: outcomes exactly zero in every replication "
+    "and levers that cannot act in a group. By municipality (357 groups) is too long for a "
+    "page: run `sfbsim compare ... --by municipality`, or `sfbsim results DIR --by "
+    "municipality` on a stored comparison (also named groups: --group NAME=1875,1804)."
+)
+
+
+def grouped_table_html(comparison: Comparison, by: str) -> str:
+    """The groups' rows of the comparison broken down ``by`` as HTML (the national rows are
+    the table above): the group's columns, then the national table's columns and the note."""
+    table = comparison.grouped(by).table
+    table = table[table["scope"] != "national"]
+    lead = tuple(c for c in by.split(",") if c)
+    shown = shown_table(comparison, table, lead, note=True)
+    classes = f"sfb-compare-table sfb-grouped-table sfb-grouped-{len(lead)}"
+    return shown.to_html(index=False, classes=classes, border=0)
 
 
 PATHWAY_OUTCOMES = {
@@ -463,6 +565,15 @@ TABLE_STYLE = """
 .sfb-compare-table th:first-child, .sfb-compare-table td:first-child { text-align: left; }
 .sfb-compare-table td:nth-child(2), .sfb-compare-table td:nth-child(3) { text-align: left; }
 .sfb-costs-note { font-size: 13px; color: #444; max-width: 900px; }
+.sfb-grouped-table th { text-align: left; }
+.sfb-grouped-1 td:nth-child(-n+4), .sfb-grouped-2 td:nth-child(-n+5) { text-align: left; }
+.sfb-grouped-table td { white-space: nowrap; }
+.sfb-grouped-1 td:nth-child(3), .sfb-grouped-2 td:nth-child(4) {
+  white-space: normal; min-width: 220px; }
+.sfb-grouped-table td:last-child {
+  text-align: left; white-space: normal; min-width: 260px; font-size: 12px; }
+.sfb-grouped-scroll { max-height: 640px; overflow: auto; }
+.sfb-grouped-scroll thead th { position: sticky; top: 0; background: white; }
 """
 
 # --- per-session state ---------------------------------------------------------------------
@@ -473,6 +584,8 @@ years = solara.reactive(3)
 first_seed = solara.reactive("1")
 uncertainty_choice = solara.reactive("posterior")
 split_by_pathway = solara.reactive(False)
+break_down_by = solara.reactive("none")
+"""The Compare page's 'Break down by' choice (BREAK_DOWN); computed after the run, no rerun."""
 """Trace the replications and split the effect by pathway (about 1.5-2x slower)."""
 message = solara.reactive("")
 uploaded_scenarios: solara.Reactive[dict[str, Scenario]] = solara.reactive({})
@@ -672,6 +785,50 @@ def PathwayResults(comparison: Comparison):
 
 
 @solara.component
+def GroupedResults(comparison: Comparison):
+    """'Break down by': the comparison by region, size class, county or region × size class,
+    computed from the replications' rows per municipality (no rerun), with its CSV."""
+    with solara.Column(classes=["sfb-grouped"]):
+        solara.HTML(tag="h3", unsafe_innerHTML="Break down by")
+        solara.ToggleButtonsSingle(
+            value=break_down_by, values=list(BREAK_DOWN), classes=["sfb-break-down"]
+        )
+        by = BREAK_DOWN.get(break_down_by.value, "")
+        if not by:
+            solara.Text(
+                "Pick a grouping to see the comparison for each group (as sfbsim compare "
+                "--by). By municipality: sfbsim compare --by municipality (too long for a page)."
+            )
+            return
+        try:
+            grouped = comparison.grouped(by)
+        except (LeverError, ExperimentError) as error:
+            solara.Error(f"The comparison cannot be broken down by {break_down_by.value}: {error}")
+            return
+        solara.HTML(
+            tag="p",
+            unsafe_innerHTML=html.escape(
+                f"{BREAK_DOWN_NOTE} Costs and values as in the table above (MNOK per year at "
+                f"{comparison_price_year(comparison)} prices; NOK in the CSV)."
+            ),
+            classes=["sfb-costs-note", "sfb-grouped-caption"],
+        )
+        for text in grouped.notes:
+            solara.HTML(tag="p", unsafe_innerHTML=html.escape(text), classes=["sfb-costs-note"])
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=grouped_table_html(comparison, by),
+            classes=["sfb-grouped-scroll"],
+        )
+        slug = by.replace(",", "-").replace("_", "-")
+        solara.FileDownload(
+            comparison.grouped_csv(by),
+            filename=f"sfbsim-comparison-by-{slug}.csv",
+            label=f"Download table by {break_down_by.value} (CSV)",
+        )
+
+
+@solara.component
 def CompareResults(comparison: Comparison):
     with solara.Column(classes=["sfb-compare-results"]):
         solara.HTML(
@@ -691,6 +848,7 @@ def CompareResults(comparison: Comparison):
         note = costs_note(comparison)
         if note:
             solara.HTML(tag="div", unsafe_innerHTML=note, classes=["sfb-costs"])
+        GroupedResults(comparison)
         if comparison.pathways is not None:
             PathwayResults(comparison)
         with solara.Row():
