@@ -155,6 +155,18 @@ class RunStore:
         ).df()
 
 
+def point_seed(stage: str, point: int, replicate: int) -> int:
+    """The seed of one replicate of one design point: different for every point and stage.
+
+    Not common random numbers: with the same few seeds at every point the emulators learn the
+    model *at those seeds*, and their luck becomes a bias of the posterior (with seeds 1 and 2
+    at every point, runs at the posterior on other seeds came out 5-20 % higher on every
+    target). Independent seeds leave the noise to the emulators' nugget, as it should be."""
+    digits = "".join(ch for ch in stage if ch.isdigit())
+    stage_number = int(digits) if digits else 9
+    return 1_000_000 * stage_number + 100 * point + replicate
+
+
 def run_points(
     store: RunStore,
     stage: str,
@@ -166,9 +178,15 @@ def run_points(
     replicator: Replicator,
     progress: Progress | None = None,
 ) -> None:
-    """Run every point (rows of parameter values) on every seed, skipping what is stored."""
+    """Run every point (rows of parameter values) on every replicate seed, skipping what is
+    stored. Each point gets seeds of its own (:func:`point_seed`)."""
     done = store.done(stage)
-    todo = [(i, s) for i in range(len(points)) for s in seeds if (i, s) not in done]
+    todo = [
+        (i, point_seed(stage, i, s))
+        for i in range(len(points))
+        for s in seeds
+        if (i, point_seed(stage, i, s)) not in done
+    ]
     if progress is not None and todo:
         progress(f"{stage}: {len(todo)} runs to do ({len(done)} stored)")
     clock = time.perf_counter()
