@@ -254,3 +254,12 @@ def test_the_shipped_posterior_predicts_the_history(tmp_path):
     tables = hm.report_shipped(load_scenario("history"), targets, tmp_path, posterior, settings, 2)
     inside = int(tables["predictive"]["inside90"].sum())
     assert inside >= 16, tables["predictive"].to_string()
+
+
+def test_every_design_point_runs_on_seeds_of_its_own():
+    """No common random numbers across design points: the emulators must learn the model's
+    mean, not its luck at two seeds (docs/calibration.md §4)."""
+    seeds = [hm.point_seed(stage, i, s) for stage in ("wave1", "wave2", "recovery")
+             for i in range(300) for s in (1, 2)]  # fmt: skip
+    assert len(set(seeds)) == len(seeds)
+    assert hm.point_seed("wave3", 7, 1) == hm.point_seed("wave3", 7, 1)  # reproducible
