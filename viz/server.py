@@ -36,6 +36,7 @@ import contextlib
 import os
 import socket
 import sys
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from urllib.parse import urlsplit
 
@@ -253,6 +254,12 @@ def serve(
         solara.server.settings.telemetry.mixpanel_enable = False
     from solara.__main__ import cli
 
+    # Solara warns on every page over plain http at 127.0.0.1 that an iframe's samesite=none
+    # cookie needs https, and falls back to samesite=lax: what a local app not embedded in an
+    # iframe should have, so the warning says nothing to the user.
+    warnings.filterwarnings(
+        "ignore", message="Cookies with samesite=none require https", category=UserWarning
+    )
     print(f"sfbsim app: http://{host}:{port}  (Ctrl-C stops it)", flush=True)  # noqa: T201
     with origin_guard(origins):
         cli.main(args=solara_arguments(host, port), prog_name="solara", standalone_mode=False)

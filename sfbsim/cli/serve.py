@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from sfbsim.cli.common import console, fail
+from sfbsim.cli.common import fail
 
 
 def app_command(
@@ -31,5 +31,4 @@ def app_command(
         allowed_origins(host, port, [*extra, *origins_from_environment()])
     except ValueError as error:
         raise fail(str(error)) from None
-    console.print(f"sfbsim app on http://{host}:{port} (Ctrl-C stops it)", markup=False)
     serve(host=host, port=port, allow_origins=extra)
