@@ -293,10 +293,13 @@ def test_full_municipal_financing_means_fewer_centre_referrals(data):
 # --- issue 14: consent before the referral, anticipation, decay, municipal variation ----------
 def test_a_farther_expected_centre_lowers_the_answer_to_a_proposal(model):
     family = make_family(model)
-    family._consent_u = 0.9  # a hesitant family
+    near_p = family.consent_probability(0.5, 0.0, 0.0)
+    far_p = family.consent_probability(8.0, 4.3, 60.0)
+    assert far_p < near_p
+    family._consent_u = (near_p + far_p) / 2  # parents whose willingness lies between the two
     assert family.accepts_proposal(0.5, 0.0, 0.0)
     far = make_family(model)
-    far._consent_u = 0.9
+    far._consent_u = (near_p + far_p) / 2
     assert not far.accepts_proposal(8.0, 4.3, 60.0)
 
 
