@@ -197,21 +197,6 @@ def test_closed_centre_takes_no_one_after_closing(data):
     assert "gullhella" not in set(tables["families"]["centre_id"])
 
 
-def test_weekends_open_lower_the_share_of_offers_refused(data):
-    """Open weekends spare distant families the trips home, so fewer offers are refused.
-
-    The rate per offer, not the count: shorter calendar stays free units for more offers. A
-    low consent intercept makes consent matter enough to see the effect in two years."""
-    params = Parameters(case_rate_per_1000_children=10, consent_intercept=1.0)
-
-    def refused_share(levers: Levers | None) -> float:
-        yearly = run(data, years=2, rng=8, parameters=params, levers=levers)["yearly"]
-        refusals = yearly["consent_refusals"].sum()
-        return refusals / (refusals + yearly["admissions_residential"].sum())
-
-    assert refused_share(Levers(weekend_policy="open_every_weekend")) < refused_share(None)
-
-
 def test_seeded_network_is_reproducible(data):
     a = SfbModel(data=data, years=1, rng=3)
     b = SfbModel(data=data, years=1, rng=3)

@@ -303,6 +303,21 @@ def test_a_farther_expected_centre_lowers_the_answer_to_a_proposal(model):
     assert not far.accepts_proposal(8.0, 4.3, 60.0)
 
 
+def test_open_weekends_raise_the_answer_to_an_offer_far_away(data):
+    """Open weekends spare a distant family the trips home: the closures over the stay the
+    centre offers fall, and with them the weekend-trip term of the parents' consent."""
+    closed = make_model(data, weekend_policy="all_weekends_closed")
+    opened = make_model(data, weekend_policy="open_every_weekend")
+    start, window = 40, closed.stay_window_days
+    breaks_closed = closed.centres[0].calendar.breaks_per_month(start, window)
+    breaks_open = opened.centres[0].calendar.breaks_per_month(start, window)
+    assert breaks_open < breaks_closed
+    family = make_family(closed, "5601")  # Alta, far from most centres
+    assert family.consent_probability(6.0, breaks_open) > family.consent_probability(
+        6.0, breaks_closed
+    )
+
+
 def test_longer_waits_lower_consent(model):
     family = make_family(model)
     assert family.consent_probability(2.0, 2.0, 90.0) < family.consent_probability(2.0, 2.0, 0.0)
