@@ -324,7 +324,7 @@ def test_outcome_split_adds_up_per_payer_year_and_region(run, data):
     from sfbsim.experiments.outcomes import replication_outcomes
 
     scenario, tables = run
-    rows, _ = replication_outcomes(tables, scenario, data, municipalities=False)
+    rows, _, _ = replication_outcomes(tables, scenario, data, municipalities=False)
     wide = rows.pivot_table(
         index=["scope", "grp", "year"], columns="outcome", values="value", aggfunc="sum"
     )
