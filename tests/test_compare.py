@@ -125,7 +125,10 @@ def test_compare_writes_the_table_and_reps_auto_says_how_many(tmp_path):
     assert result.exit_code == 0, result.output
     assert "--reps auto:" in result.output
     table = pd.read_csv(out / "comparison.csv")
-    assert list(table.columns) == [
+    from sfbsim.experiments.compare import TABLE_COLUMNS
+
+    assert list(table.columns) == [*TABLE_COLUMNS, "note"]  # docs/experiments.md's table
+    assert list(table.columns)[:8] == [
         "scenario",
         "outcome",
         "baseline_mean",
