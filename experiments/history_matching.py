@@ -236,14 +236,16 @@ def design_matrix(
     unit = np.array(
         [[q.to_unit(params[rows[0], j]) for j, q in enumerate(priors)] for rows in order.values()]
     )
-    means = np.array([np.nanmean(logs[rows], axis=0) for rows in order.values()])
     pairs = [logs[rows] for rows in order.values() if len(rows) > 1]
-    if pairs:  # a target that is zero in a run has no log: fewer (or no) pairs count for it
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
+    # a target that is zero in a run has no log: its mean and variance count fewer runs (NaN
+    # where none is left, which the emulators leave out), without a warning to the user
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        means = np.array([np.nanmean(logs[rows], axis=0) for rows in order.values()])
+        if pairs:
             within = np.nanmean([np.nanvar(p, axis=0, ddof=1) for p in pairs], axis=0)
-    else:
-        within = np.full(logs.shape[1], np.nan)
+        else:
+            within = np.full(logs.shape[1], np.nan)
     return unit, means, within
 
 
