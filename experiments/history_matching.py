@@ -764,6 +764,38 @@ def read_posterior(folder: Path, stem: str = "posterior") -> Posterior:
     return Posterior(draws, manifest)
 
 
+def _price_only_and_write(
+    tables: dict[str, pd.DataFrame],
+    scenario: Scenario,
+    price_only: Scenario | None,
+    targets: pd.DataFrame,
+    posterior: Posterior,
+    settings: Settings,
+    jobs: int,
+    out: Path,
+    say: Callable[[str], None],
+) -> None:
+    """The last check of both check_posterior and report_shipped (the price-only variant at
+    the same draws), then every table as CSV with its plot."""
+    from sfbsim.experiments.files import atomic_write_frame
+
+    if price_only is not None:
+        say(f"price only: {settings.predictive // 2} runs of each variant")
+        tables["price_only"] = price_only_check(
+            scenario,
+            price_only,
+            targets,
+            posterior,
+            settings.predictive // 2,
+            jobs,
+            settings.seed,
+            out,
+        )
+    for name, table in tables.items():
+        atomic_write_frame(table, out / f"{name}.csv")
+    plot_checks(tables, out)
+
+
 def check_posterior(
     scenario: Scenario,
     targets: pd.DataFrame,
@@ -779,8 +811,6 @@ def check_posterior(
     """The checks that can fail, each as a CSV (and a plot) in ``out``: prior sensitivity,
     posterior predictive, out of sample (a posterior fitted to 2013-2019 only, predicting
     2020-2024) and parameter recovery on runs the emulators never saw."""
-    from sfbsim.experiments.files import atomic_write_frame
-
     priors = free_priors()
     tables: dict[str, pd.DataFrame] = {}
     tables["prior_sensitivity"] = prior_sensitivity(posterior, priors)
@@ -848,21 +878,9 @@ def check_posterior(
         settings.seed + 11,
         unit,
     )
-    if price_only is not None:
-        say(f"price only: {settings.predictive // 2} runs of each variant")
-        tables["price_only"] = price_only_check(
-            scenario,
-            price_only,
-            targets,
-            posterior,
-            settings.predictive // 2,
-            jobs,
-            settings.seed,
-            out,
-        )
-    for name, table in tables.items():
-        atomic_write_frame(table, out / f"{name}.csv")
-    plot_checks(tables, out)
+    _price_only_and_write(
+        tables, scenario, price_only, targets, posterior, settings, jobs, out, say
+    )
     return tables
 
 
@@ -1056,7 +1074,7 @@ def report_shipped(
     """The checks of the shipped posterior that need no emulator: prior sensitivity, the
     posterior predictive and the out-of-sample predictive (from the shipped posterior fitted to
     2013-2019)."""
-    from sfbsim.experiments.files import atomic_write_frame, atomic_write_text
+    from sfbsim.experiments.files import atomic_write_text
 
     say = progress or (lambda _m: None)
     tables = {"prior_sensitivity": prior_sensitivity(posterior, free_priors())}
@@ -1075,20 +1093,8 @@ def report_shipped(
         tables["out_of_sample"] = predictive_table(
             targets, simulated, targets["year"].to_numpy() >= 2020
         )
-    if price_only is not None:
-        say(f"price only: {settings.predictive // 2} runs of each variant")
-        tables["price_only"] = price_only_check(
-            scenario,
-            price_only,
-            targets,
-            posterior,
-            settings.predictive // 2,
-            jobs,
-            settings.seed,
-            out,
-        )
-    for name, table in tables.items():
-        atomic_write_frame(table, out / f"{name}.csv")
-    plot_checks(tables, out)
+    _price_only_and_write(
+        tables, scenario, price_only, targets, posterior, settings, jobs, out, say
+    )
     atomic_write_text(out / "report.md", report_markdown(posterior, tables))
     return tables
