@@ -114,7 +114,9 @@ def print_scenario(result) -> None:
     table.add_column("term")
     for option in result.options:
         table.add_column(option["option"], justify="right")
-    terms = [t for t in TERMS_SHOWN if any(t in o.get("terms", {}) for o in result.options)]
+    from sfbsim.model.trail import UTILITY_TERMS
+
+    terms = [t for t in UTILITY_TERMS if any(t in o.get("terms", {}) for o in result.options)]
     for term in terms:
         table.add_row(
             *plain(
@@ -138,17 +140,3 @@ def print_scenario(result) -> None:
             say(f"{option['option']}: not available ({option['reason']})")
     for line in result.summary[1:]:
         say(line)
-
-
-TERMS_SHOWN = (
-    "base",
-    "severity",
-    "travel",
-    "home_reach",
-    "own_capacity",
-    "wait",
-    "familiarity",
-    "prospect",
-    "weekend_risk",
-    "price",
-)
