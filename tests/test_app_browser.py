@@ -23,6 +23,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -142,6 +143,27 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+def tick(page, label: str) -> None:
+    """Tick a Solara checkbox and wait until the server has it ticked.
+
+    The box is the server's: a click sends the change and the page re-renders with it, so a
+    click that lands while an earlier change is still re-rendering the panel can be lost.
+    Playwright's ``check()`` looks at the box right after its click and fails then; this
+    clicks again only once the box has been seen unticked for a while.
+    """
+    box = page.get_by_label(label)
+    for _ in range(4):
+        if box.is_checked():
+            return
+        box.click(force=True)
+        try:
+            expect(box).to_be_checked(timeout=5_000)
+            return
+        except AssertionError:
+            continue
+    expect(box).to_be_checked()
+
+
 def test_explore_page_levers_run_and_sessions(server, page, browser):
     page.set_default_timeout(TIMEOUT_MS)
     requests = Requests(page)
@@ -154,7 +176,7 @@ def test_explore_page_levers_run_and_sessions(server, page, browser):
     shot(page, "explore-initial")
 
     # change levers: duty to assist on, another seed; Reset applies them
-    page.get_by_label("Duty to assist (Bufetat queues, never refuses)").check(force=True)
+    tick(page, "Duty to assist (Bufetat queues, never refuses)")
     seed = page.get_by_label("Seed")
     seed.fill("7")
     seed.press("Enter")
@@ -209,7 +231,7 @@ def test_compare_page_runs_paired_replications(server, page):
     page.goto(server + "/")
     page.locator(".sfb-status").wait_for()
     # the reform is the current levers: the duty to assist
-    page.get_by_label("Duty to assist (Bufetat queues, never refuses)").check(force=True)
+    tick(page, "Duty to assist (Bufetat queues, never refuses)")
     page.get_by_role("button", name="Reset").click()
     page.get_by_text("duty to assist: yes").wait_for()
     page.get_by_role("tab", name="Compare").click()
@@ -431,7 +453,7 @@ def test_save_levers_then_upload_them_in_compare(server, page, tmp_path):
     requests = Requests(page)
     page.goto(server + "/")
     page.locator(".sfb-status").wait_for()
-    page.get_by_label("Duty to assist (Bufetat queues, never refuses)").check(force=True)
+    tick(page, "Duty to assist (Bufetat queues, never refuses)")
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Save levers (TOML)").click()
     saved = tmp_path / "my_levers.toml"
@@ -541,7 +563,8 @@ def test_click_a_municipality_to_explain_it_and_split_compare_by_pathway(server,
     page.get_by_text("Replications: 2 paired seeds").wait_for()
     page.get_by_text("Run length: 1 year", exact=True).wait_for()
     page.locator(".sfb-uncertainty").get_by_role("button", name="fixed").click()
-    page.get_by_label("Split by pathway").check(force=True)
+    page.get_by_text("Intervals cover: Noise only (fixed parameters).").wait_for()
+    tick(page, "Split by pathway")
     page.get_by_role("button", name="Run comparison").click()
     split = page.locator("table.sfb-pathway-table")
     split.wait_for(timeout=240_000)
