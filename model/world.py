@@ -241,19 +241,27 @@ def refresh_reach(model: SfbModel) -> None:
     has_home = model.home_capacity_now > 0
     serves = np.array([c.serves_intake for c in model.centres])
     columns = np.array([c.index for c in model.centres], dtype=np.int64)
-    travel = model.travel[:, columns]
+    travel = model.travel[:, columns]  # municipality x centre
     own_units = has_units[columns]
     home_travel = np.where(has_home[columns][None, :], travel, np.inf).min(axis=1)
+    # the centres a stay would be at: of the own intake with units, else any with units, else
+    # any centre (all municipalities at once; argmin takes the first of equal travel times)
+    regions = np.empty(len(travel), dtype=object)  # by municipality index, as travel's rows
     for municipality in model.municipalities:
-        mask = own_units & (serves == municipality.region)
-        if not mask.any():
-            mask = own_units if own_units.any() else np.ones_like(own_units)
-        hours = np.where(mask, travel[municipality.index], np.inf)
-        nearest = int(np.argmin(hours))
-        home = float(home_travel[municipality.index])
+        regions[municipality.index] = municipality.region
+    mask = own_units[None, :] & (serves[None, :] == regions[:, None])
+    fallback = own_units if own_units.any() else np.ones_like(own_units)
+    mask[~mask.any(axis=1)] = fallback
+    hours = np.where(mask, travel, np.inf)
+    nearest = hours.argmin(axis=1)
+    nearest_hours = hours[np.arange(len(nearest)), nearest]
+    for municipality in model.municipalities:
+        i = municipality.index
+        centre = int(nearest[i])
+        home = float(home_travel[i])
         municipality.set_reach(
-            model.centres[nearest] if own_units[nearest] else None,
-            float(hours[nearest]),
+            model.centres[centre] if own_units[centre] else None,
+            float(nearest_hours[i]),
             home if home <= reach else None,
         )
 
