@@ -7,7 +7,9 @@ past the horizon so that stays booked near the end still get an end date.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
 from bisect import bisect_left
 from dataclasses import dataclass
 
@@ -36,8 +38,12 @@ class Calendar:
     is_dec31: np.ndarray
 
     @classmethod
+    @functools.cache
     def build(cls, start_year: int, years: int) -> Calendar:
-        """A calendar from 1 January of ``start_year`` for ``years`` whole years."""
+        """A calendar from 1 January of ``start_year`` for ``years`` whole years.
+
+        Built once per process for each span (a calendar depends on nothing else) and shared by
+        the models that run it, so its arrays are read-only."""
         start = dt.date(start_year, 1, 1)
         n_days = (dt.date(start_year + years, 1, 1) - start).days
         total = n_days + PAD_DAYS + 1
@@ -48,7 +54,7 @@ class Calendar:
         norway = holidays.Norway(years=years_span)
         is_holiday = np.fromiter((d in norway for d in py_dates), dtype=bool, count=total)
         iso = np.fromiter((d.isocalendar()[1] for d in py_dates), dtype=np.int16, count=total)
-        return cls(
+        calendar = cls(
             start=start,
             n_days=n_days,
             dates=dates,
@@ -61,6 +67,11 @@ class Calendar:
                 (d.month == 12 and d.day == 31 for d in py_dates), dtype=bool, count=total
             ),
         )
+        for field in dataclasses.fields(calendar):
+            value = getattr(calendar, field.name)
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
+        return calendar
 
     def date(self, day: int) -> dt.date:
         """The date of a day number."""
