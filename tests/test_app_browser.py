@@ -164,6 +164,19 @@ def tick(page, label: str) -> None:
     expect(box).to_be_checked()
 
 
+def smallest_fixed_comparison(page) -> None:
+    """Set the Compare page to its quickest comparison: the fewest replications (2) and years
+    (1), at fixed parameters, and wait until the page shows all three."""
+    for lever in ("replications", "years"):
+        handle = page.locator(f".sfb-lever-{lever} [role=slider]")
+        handle.focus()
+        handle.press("Home")
+    page.get_by_text("Replications: 2 paired seeds").wait_for()
+    page.get_by_text("Run length: 1 year", exact=True).wait_for()
+    page.locator(".sfb-uncertainty").get_by_role("button", name="fixed").click()
+    page.get_by_text("Intervals cover: Noise only (fixed parameters).").wait_for()
+
+
 def test_explore_page_levers_run_and_sessions(server, page, browser):
     page.set_default_timeout(TIMEOUT_MS)
     requests = Requests(page)
@@ -489,13 +502,7 @@ def test_save_levers_then_upload_them_in_compare(server, page, tmp_path):
     page.locator(".sfb-upload-ok").wait_for()
     assert page.locator(".sfb-upload-error").count() == 0
     page.get_by_text("uploaded: my_levers.toml").first.wait_for()
-    for lever in ("replications", "years"):
-        handle = page.locator(f".sfb-lever-{lever} [role=slider]")
-        handle.focus()
-        handle.press("Home")  # the fewest replications (2) and years (1)
-    page.get_by_text("Replications: 2 paired seeds").wait_for()
-    page.get_by_text("Run length: 1 year", exact=True).wait_for()
-    page.locator(".sfb-uncertainty").get_by_role("button", name="fixed").click()
+    smallest_fixed_comparison(page)
     assert_side_panel_fits(page, ".sfb-compare-controls")
     page.get_by_role("button", name="Run comparison").click()
     table = page.locator("table.sfb-compare-table")
@@ -556,14 +563,7 @@ def test_click_a_municipality_to_explain_it_and_split_compare_by_pathway(server,
     # Compare with the split by pathway (opt-in)
     page.get_by_role("tab", name="Compare").click()
     page.get_by_role("button", name="Run comparison").wait_for()
-    for lever in ("replications", "years"):
-        handle = page.locator(f".sfb-lever-{lever} [role=slider]")
-        handle.focus()
-        handle.press("Home")  # the fewest replications (2) and years (1)
-    page.get_by_text("Replications: 2 paired seeds").wait_for()
-    page.get_by_text("Run length: 1 year", exact=True).wait_for()
-    page.locator(".sfb-uncertainty").get_by_role("button", name="fixed").click()
-    page.get_by_text("Intervals cover: Noise only (fixed parameters).").wait_for()
+    smallest_fixed_comparison(page)
     tick(page, "Split by pathway")
     page.get_by_role("button", name="Run comparison").click()
     split = page.locator("table.sfb-pathway-table")
