@@ -84,3 +84,28 @@ def test_help_explains_every_command():
     run_help = sfbsim("run", "--help").stdout
     for option in ("--scenario", "--years", "--seed", "--out", "--data"):
         assert option in run_help
+
+
+def test_the_collector_is_paused_for_the_imports_and_freezes_only_in_the_commands_process(
+    monkeypatch,
+):
+    """sfbsim.cli.heap: in-process (tests, scripts) nothing is frozen and the collector runs
+    again after the imports; in the command's own process what the imports made is frozen."""
+    import gc
+
+    from sfbsim.cli import heap
+
+    frozen = gc.get_freeze_count()
+    assert gc.isenabled()
+    with heap.heavy_imports():
+        assert not gc.isenabled()
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
+    heap.leave_the_heap_to_the_os()
+    assert gc.get_freeze_count() == frozen
+    monkeypatch.setattr(heap, "_owned", True)
+    try:
+        with heap.heavy_imports():
+            _ = [[] for _ in range(10)]
+        assert gc.isenabled() and gc.get_freeze_count() > frozen
+    finally:
+        gc.unfreeze()

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from sfbsim.cli import calibrate, experiments, explain, listings, run, serve
+from sfbsim.cli import calibrate, experiments, explain, heap, listings, run, serve
 
 app = typer.Typer(
     help="sfbsim: simulate municipal referrals to centres for parents and children "
@@ -54,5 +54,10 @@ for _command in listings.COMMANDS:
 
 
 def main() -> None:
-    """Entry point of the ``sfbsim`` command."""
-    app()
+    """Entry point of the ``sfbsim`` command (sfbsim.cli.heap: the collector spared in its own
+    process)."""
+    heap.own_the_process()
+    try:
+        app()
+    finally:
+        heap.leave_the_heap_to_the_os()

@@ -19,6 +19,7 @@ from sfbsim.cli.common import (
     say,
 )
 from sfbsim.cli.common import cells as plain
+from sfbsim.cli.heap import heavy_imports
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -48,18 +49,23 @@ def run(
     ] = False,
 ) -> None:
     """Run one scenario and write its tables (CSV and Parquet) and manifest.json to --out."""
-    from rich.progress import (
-        BarColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
+    with heavy_imports():
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
-    from sfbsim.experiments.files import check_run_folder
-    from sfbsim.experiments.runner import run_to_folder
-    from sfbsim.experiments.scenario_files import load_scenario, resolve_scenario, scenario_warnings
-    from sfbsim.model.data_loading import load_data
+        from sfbsim.experiments.files import check_run_folder
+        from sfbsim.experiments.runner import run_to_folder
+        from sfbsim.experiments.scenario_files import (
+            load_scenario,
+            resolve_scenario,
+            scenario_warnings,
+        )
+        from sfbsim.model.data_loading import load_data
 
     with bad_input():
         bundled = load_data(data)
