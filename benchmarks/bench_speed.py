@@ -5,8 +5,8 @@ figures for the other checkout and the ratios REF / this, taken pair by pair):
 
 - ``history``: one history replication as the calibration runs it (build the model, simulate
   2012-2024, compute the national series compared with the targets), timed inside one process
-  per checkout after a warm-up replication (the data are loaded once, as in a calibration
-  worker); the median over ``--runs`` replications on seeds 1..runs.
+  per checkout after a warm-up replication (the worker set up as the calibration's pool sets
+  it up: the data loaded once); the median over ``--runs`` replications on seeds 1..runs.
 - ``run``: ``sfbsim run --scenario baseline --years 10`` end to end as a process, every table
   written, alternating this checkout and the other run by run.
 - ``cli``: ``sfbsim --help`` and every subcommand's ``--help`` as processes, alternating.
@@ -38,9 +38,10 @@ HISTORY_DRIVER = r"""
 import json, sys, time
 runs = int(sys.argv[1])
 try:  # this layout: the replication engine
-    from sfbsim.experiments.execution import SERIES_KIND, Task, run_task
+    from sfbsim.experiments.execution import SERIES_KIND, Task, _init_worker, run_task
     from sfbsim.experiments.scenario_files import load_scenario
     text = load_scenario("history").model_dump_json()
+    _init_worker(None)  # as the calibration's pool starts each worker
     def replicate(seed):
         run_task(Task("", seed, text, None, kind=SERIES_KIND))
 except ImportError:  # the layout before the sfbsim namespace (a2d5f2b)

@@ -13,6 +13,7 @@ the seed, so a Dask cluster reproduces a local run exactly.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
@@ -83,10 +84,21 @@ def worker_data(data_dir: str | None) -> Any:
 
 
 def _init_worker(data_dir: str | None, parent_pid: int | None = None) -> None:
-    """Load the data; exit if the parent process dies (e.g. killed outright)."""
+    """Import the model and load the data, then freeze what that made (``gc.freeze``: it lives
+    as long as the worker, and the cycle collector need not search it at every full collection
+    nor at the worker's exit; sfbsim.cli.heap); exit if the parent process dies (e.g. killed
+    outright). The pool's worker processes are the Executor's own."""
     if parent_pid is not None:
         threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
-    worker_data(data_dir)
+    gc.disable()
+    try:
+        import sfbsim.experiments.outcomes  # noqa: F401  (what run_task imports)
+        import sfbsim.experiments.runner  # noqa: F401
+
+        worker_data(data_dir)
+    finally:
+        gc.freeze()
+        gc.enable()
 
 
 def _watch_parent(pid: int, interval: float = 1.0) -> None:

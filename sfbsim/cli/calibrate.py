@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from sfbsim.cli.common import DataOption, bad_input, fail, say
+from sfbsim.cli.heap import heavy_imports
 
 
 def calibrate(
@@ -77,11 +78,12 @@ def calibrate(
     default) prior_sensitivity.csv, predictive.csv, out_of_sample.csv, recovery.csv, their plots
     and report.md.
     """
-    from sfbsim.experiments import history_matching as hm
-    from sfbsim.experiments.calibration import TARGETS_FILE, load_targets
-    from sfbsim.experiments.files import atomic_write_text, check_calibration_folder
-    from sfbsim.experiments.scenario_files import load_scenario
-    from sfbsim.model.data_loading import load_data
+    with heavy_imports():
+        from sfbsim.experiments import history_matching as hm
+        from sfbsim.experiments.calibration import TARGETS_FILE, load_targets
+        from sfbsim.experiments.files import atomic_write_text, check_calibration_folder
+        from sfbsim.experiments.scenario_files import load_scenario
+        from sfbsim.model.data_loading import load_data
 
     if data is not None:
         raise fail("--data: the calibration runs on the bundled data (the shipped posterior)")

@@ -22,6 +22,7 @@ from sfbsim.cli.common import (
     say,
 )
 from sfbsim.cli.common import cells as plain
+from sfbsim.cli.heap import heavy_imports
 from sfbsim.experiments.files import atomic_write_frame
 
 if TYPE_CHECKING:
@@ -234,9 +235,10 @@ def compare(
     its intervals; by default over the posterior of the behavioural parameters), with
     --pathways OUT/pathways.csv, and stores every replication in OUT/results.duckdb.
     """
-    from sfbsim.experiments import compare as cmp
-    from sfbsim.experiments.outcomes import OUTCOMES
-    from sfbsim.model.data_loading import load_data
+    with heavy_imports():
+        from sfbsim.experiments import compare as cmp
+        from sfbsim.experiments.outcomes import OUTCOMES
+        from sfbsim.model.data_loading import load_data
 
     n_reps = _parse_reps(reps)
     if target_outcome not in OUTCOMES:
@@ -662,9 +664,10 @@ def sweep(
     Writes OUT/sweep.csv: one row per point × outcome with the lever values, the point's mean,
     and its difference from the baseline with a 95 % CI (when --reps is 2 or more).
     """
-    from sfbsim.experiments import compare as cmp
-    from sfbsim.experiments import sweep as sw
-    from sfbsim.experiments.outcomes import OUTCOMES
+    with heavy_imports():
+        from sfbsim.experiments import compare as cmp
+        from sfbsim.experiments import sweep as sw
+        from sfbsim.experiments.outcomes import OUTCOMES
 
     if design not in ("grid", "lhs"):
         raise fail(f"--design {design!r}: allowed: grid, lhs")
@@ -746,9 +749,10 @@ def sensitivity(
 
     Every point uses the same seeds (common random numbers). Writes OUT/sensitivity.csv.
     """
-    from sfbsim.experiments import compare as cmp
-    from sfbsim.experiments import sweep as sw
-    from sfbsim.experiments.outcomes import OUTCOMES
+    with heavy_imports():
+        from sfbsim.experiments import compare as cmp
+        from sfbsim.experiments import sweep as sw
+        from sfbsim.experiments.outcomes import OUTCOMES
 
     outcomes = outcome or ["admissions"]
     if method not in ("sobol", "morris"):

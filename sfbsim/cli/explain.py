@@ -9,6 +9,7 @@ import typer
 
 from sfbsim.cli.common import DataOption, bad_input, console, fail, say
 from sfbsim.cli.common import cells as plain
+from sfbsim.cli.heap import heavy_imports
 
 
 def explain(
@@ -52,7 +53,8 @@ def explain(
             "give either a run folder (sfbsim explain results/baseline -m 1875) or --scenario "
             "(sfbsim explain --scenario baseline -m 1875), not both or neither"
         )
-    from sfbsim.experiments import explain as ex
+    with heavy_imports():
+        from sfbsim.experiments import explain as ex
 
     with bad_input():
         if run_dir is not None:
