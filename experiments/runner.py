@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sfbsim.experiments.csv_writer import csv_text
 from sfbsim.experiments.files import (
     MANIFEST,
     RESULT_MARK,
@@ -165,14 +166,24 @@ def write_tables(tables: dict[str, pd.DataFrame], folder: Path) -> None:
     """Each table as CSV and Parquet (``PARQUET_ONLY``: Parquet)."""
     for name, table in tables.items():
         if name not in PARQUET_ONLY:
-            csv_ready(table).to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
+            write_csv(table, folder / f"{name}.csv")
         table.to_parquet(folder / f"{name}.parquet", index=False)
 
 
+def write_csv(table: pd.DataFrame, path: Path) -> None:
+    """The table as CSV, formatted in Arrow (experiments/csv_writer.py), or by pandas from
+    ``csv_ready`` when a column is of a type that writer does not format: the same bytes."""
+    text = csv_text(table)
+    if text is None:
+        csv_ready(table).to_csv(path, index=False, lineterminator="\n")
+    else:
+        with open(path, "w", encoding="utf-8", newline="") as file:
+            file.write(text)
+
+
 def csv_ready(table: pd.DataFrame) -> pd.DataFrame:
-    """The table with its float columns as text, formatted as pandas would write them (the
-    shortest repr, NaN empty) but by Python's own float repr, several times faster than
-    pandas' formatting of floats; the CSV's bytes are the same."""
+    """The table with its float columns as text, as pandas would write them (the shortest
+    repr, NaN empty) but by Python's own float repr (``write_csv``'s pandas path)."""
     floats = [c for c in table.columns if table[c].dtype.kind == "f"]
     if not floats:
         return table
