@@ -48,6 +48,8 @@ _NEEDS_QUOTES = "[" + _QUOTED + "]"
 def csv_text(table: pd.DataFrame) -> str | None:
     """The table as CSV text (header, then one line per row, each ending in a newline), or
     None if a column's type is not one this writer formats (the caller uses pandas)."""
+    if len(table.columns) < 2:  # the csv module writes a lone empty field as "": pandas
+        return None
     columns = []
     for name in table.columns:
         text = column_text(table[name])
@@ -55,7 +57,7 @@ def csv_text(table: pd.DataFrame) -> str | None:
             return None
         columns.append(text)
     header = ",".join(_quoted_text(str(name)) for name in table.columns)
-    if not columns or len(table) == 0:
+    if len(table) == 0:
         return header + "\n"
     rows = pc.binary_join_element_wise(*columns, ",")
     return header + "\n" + "\n".join(rows.to_pylist()) + "\n"
@@ -64,7 +66,7 @@ def csv_text(table: pd.DataFrame) -> str | None:
 def column_text(column: pd.Series) -> pa.StringArray | None:
     """One column's cells as CSV fields (None: a type this writer does not format)."""
     dtype = column.dtype
-    if dtype.kind == "f":
+    if dtype.kind == "f" and isinstance(dtype, np.dtype):
         return float_text(column.to_numpy())
     if dtype.kind in "iu" and isinstance(dtype, np.dtype):
         return pc.cast(pa.array(column.to_numpy()), pa.string())

@@ -79,3 +79,12 @@ def test_every_table_of_a_run_is_written_with_the_bytes_pandas_wrote(run_tables,
         assert text == by_pandas(table), name
         write_csv(table, tmp_path / f"{name}.csv")
         assert (tmp_path / f"{name}.csv").read_bytes() == by_pandas(table).encode("utf-8")
+
+
+def test_a_single_column_or_a_nullable_float_column_is_left_to_pandas(tmp_path):
+    lone = pd.DataFrame({"name": pd.array(["a", "", None], dtype="str")})
+    assert csv_text(lone) is None
+    write_csv(lone, tmp_path / "lone.csv")
+    assert (tmp_path / "lone.csv").read_text(encoding="utf-8") == by_pandas(lone)
+    nullable = pd.DataFrame({"x": pd.array([0.5, 1.0], dtype="Float64"), "n": [1, 2]})
+    assert csv_text(nullable) is None
