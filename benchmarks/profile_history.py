@@ -29,16 +29,17 @@ replicate(1)
 profile.disable()
 stream = io.StringIO()
 stats = pstats.Stats(profile, stream=stream)
-stats.strip_dirs().sort_stats("tottime").print_stats(int(sys.argv[2]))
+stats.strip_dirs().sort_stats(sys.argv[3]).print_stats(int(sys.argv[2]))
 print(stream.getvalue())
 """
 )
 
 
-def profile(checkout: Path, top: int) -> str:
-    """cProfile's top entries (by own time) of one history replication in ``checkout``."""
+def profile(checkout: Path, top: int, sort: str = "tottime") -> str:
+    """cProfile's top entries (by ``sort``: own time, or ``cumulative``) of one history
+    replication in ``checkout``."""
     result = subprocess.run(
-        [str(python_of(checkout)), "-c", PROFILE_DRIVER, "1", str(top)],
+        [str(python_of(checkout)), "-c", PROFILE_DRIVER, "1", str(top), sort],
         cwd=checkout,
         capture_output=True,
         text=True,
@@ -51,11 +52,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--against", type=Path, help="a checkout of another commit with a .venv")
     parser.add_argument("--top", type=int, default=12, help="entries to print (default 12)")
+    parser.add_argument(
+        "--sort",
+        choices=["tottime", "cumulative"],
+        default="tottime",
+        help="own time (default) or time including the calls made",
+    )
     args = parser.parse_args()
     checkouts = {"this": HERE} | ({"ref": args.against.resolve()} if args.against else {})
     for label, checkout in checkouts.items():
         print(f"=== {label}: {checkout}")
-        print(profile(checkout, args.top))
+        print(profile(checkout, args.top, args.sort))
 
 
 if __name__ == "__main__":
