@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 import ipyvuetify as v
 import numpy as np
@@ -327,7 +328,13 @@ def test_the_app_breaks_down_by_region_as_sfbsim_compare_by_region(tmp_path):
 
     from typer.testing import CliRunner
 
-    from sfbsim.viz.compare import GroupedResults, break_down_by, grouped_table_html
+    from sfbsim.viz.compare import (
+        GroupedResults,
+        break_down_by,
+        grouped_outcome_names,
+        grouped_outcomes,
+        grouped_table_html,
+    )
 
     out = tmp_path / "cmp"
     args = ["compare", "baseline", "weekends_open", "--years", "1", "--reps", "2"]
@@ -376,16 +383,39 @@ def test_the_app_breaks_down_by_region_as_sfbsim_compare_by_region(tmp_path):
         assert len(comparison.grouped(by).table) > len(comparison.table)
     crossed = grouped_table_html(comparison, "region,size_class")
     assert "<th>size class</th>" in crossed and "nord × small" not in crossed  # columns, not labels
+    # the outcome filter: only the chosen outcomes' rows, one per group; none chosen: all
+    names = grouped_outcome_names(comparison, "region")
+    assert set(names) == set(app.index.get_level_values("outcome")) and "admissions" in names
+    regions = app.index.get_level_values("group").unique()
+
+    def outcome_cells(page: str) -> list[str]:  # the second cell of each body row
+        body = page.split("<tbody>")[1]
+        rows = re.findall(r"<tr>(.*?)</tr>", body, flags=re.S)
+        return [re.findall(r"<td>(.*?)</td>", row, flags=re.S)[1] for row in rows]
+
+    one = outcome_cells(grouped_table_html(comparison, "region", ["admissions"]))
+    assert one == ["admissions"] * len(regions)
+    every = outcome_cells(grouped_table_html(comparison, "region"))
+    assert len(every) == len(app) and set(every) == set(names)
     break_down_by.set("region")
     try:
         box, rc = solara.render(GroupedResults(comparison), handle_error=False)
         try:
             text = str(box.children)
             assert "Download table by region (CSV)" in text and "--by municipality" in text
+            assert f"{len(names)} of {len(names)} outcomes shown" in text
+        finally:
+            rc.close()
+        grouped_outcomes.set(["admissions", "no_such_outcome"])
+        box, rc = solara.render(GroupedResults(comparison), handle_error=False)
+        try:
+            text = str(box.children)
+            assert f"1 of {len(names)} outcomes shown" in text
         finally:
             rc.close()
     finally:
         break_down_by.set("none")
+        grouped_outcomes.set([])
 
 
 def test_compare_splits_by_pathway_as_sfbsim_compare_pathways(tmp_path):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import http.server
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -588,6 +589,17 @@ def test_click_a_municipality_to_explain_it_and_split_compare_by_pathway(server,
         page.get_by_role("button", name="Download table by region (CSV)").click()
     header = Path(download_info.value.path()).read_text(encoding="utf-8").splitlines()[0]
     assert header.startswith("scenario,outcome,scope,group,region,baseline_mean")
+    # the outcome filter: only the chosen outcome's rows, one per region
+    all_rows = rows.count()
+    page.locator(".sfb-grouped-outcomes .v-select__slot").click()
+    page.locator(
+        ".v-menu__content .v-list-item", has_text=re.compile(r"^\s*admissions\s*$")
+    ).click()
+    page.keyboard.press("Escape")
+    page.locator(".sfb-grouped-count", has_text="1 of").wait_for()
+    outcome_cells = grouped.locator("tbody tr td:nth-child(2)")
+    assert 1 < outcome_cells.count() < all_rows
+    assert set(outcome_cells.all_inner_texts()) == {"admissions"}
     grouped.scroll_into_view_if_needed()
     shot(page, "compare-by-region")
     console.assert_none("in Compare broken down by region")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import matplotlib
 
@@ -461,15 +461,25 @@ BREAK_DOWN_NOTE = (
 )
 
 
-def grouped_table_html(comparison: Comparison, by: str) -> str:
+def grouped_table_html(comparison: Comparison, by: str, outcomes: Sequence[str] = ()) -> str:
     """The groups' rows of the comparison broken down ``by`` as HTML (the national rows are
-    the table above): the group's columns, then the national table's columns and the note."""
+    the table above): the group's columns, then the national table's columns and the note;
+    only the rows of ``outcomes`` (none given: every outcome)."""
     table = comparison.grouped(by).table
     table = table[table["scope"] != "national"]
+    if outcomes:
+        table = table[table["outcome"].isin(list(outcomes))]
     lead = tuple(c for c in by.split(",") if c)
     shown = shown_table(comparison, table, lead, note=True)
     classes = f"sfb-compare-table sfb-grouped-table sfb-grouped-{len(lead)}"
     return shown.to_html(index=False, classes=classes, border=0)
+
+
+def grouped_outcome_names(comparison: Comparison, by: str) -> list[str]:
+    """The outcomes of the groups' rows of the comparison broken down ``by``, in its table's
+    order (the national rows, the table above, have more)."""
+    table = comparison.grouped(by).table
+    return list(dict.fromkeys(table.loc[table["scope"] != "national", "outcome"]))
 
 
 PATHWAY_OUTCOMES = {
@@ -585,6 +595,8 @@ first_seed = solara.reactive("1")
 uncertainty_choice = solara.reactive("posterior")
 split_by_pathway = solara.reactive(False)
 break_down_by = solara.reactive("none")
+grouped_outcomes: solara.Reactive[list[str]] = solara.reactive([])
+"""The outcomes the grouped table shows (none chosen: every outcome)."""
 """The Compare page's 'Break down by' choice (BREAK_DOWN); computed after the run, no rerun."""
 """Trace the replications and split the effect by pathway (about 1.5-2x slower)."""
 message = solara.reactive("")
@@ -815,9 +827,23 @@ def GroupedResults(comparison: Comparison):
         )
         for text in grouped.notes:
             solara.HTML(tag="p", unsafe_innerHTML=html.escape(text), classes=["sfb-costs-note"])
+        outcomes = grouped_outcome_names(comparison, by)
+        chosen = [o for o in grouped_outcomes.value if o in outcomes]
+        solara.SelectMultiple(
+            "Outcomes shown (none chosen: all)",
+            values=grouped_outcomes,
+            all_values=outcomes,
+            dense=True,
+            classes=["sfb-grouped-outcomes"],
+        )
+        solara.Text(
+            f"{len(chosen) or len(outcomes)} of {len(outcomes)} outcomes shown; the download "
+            "has every outcome.",
+            classes=["sfb-grouped-count"],
+        )
         solara.HTML(
             tag="div",
-            unsafe_innerHTML=grouped_table_html(comparison, by),
+            unsafe_innerHTML=grouped_table_html(comparison, by, chosen),
             classes=["sfb-grouped-scroll"],
         )
         slug = by.replace(",", "-").replace("_", "-")
