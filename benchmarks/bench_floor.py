@@ -77,7 +77,6 @@ import gc, json, statistics, sys, tempfile, time
 from pathlib import Path
 runs = int(sys.argv[1])
 gc.disable()
-from sfbsim.experiments.execution import SERIES_KIND, Task, _init_worker, run_task
 from sfbsim.experiments.runner import build_model, run_to_folder
 from sfbsim.experiments.scenario_files import load_scenario, resolve_scenario
 from sfbsim.model.data_loading import load_data

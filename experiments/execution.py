@@ -13,7 +13,6 @@ the seed, so a Dask cluster reproduces a local run exactly.
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import os
 import threading
@@ -26,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from sfbsim.experiments.errors import ExecutionError
+from sfbsim.experiments.heap import heavy_imports, own_the_process
 
 OUTCOMES_KIND = "outcomes"
 """Reduce a run to the outcome rows of experiments.outcomes (compare, sweep, the app)."""
@@ -84,21 +84,18 @@ def worker_data(data_dir: str | None) -> Any:
 
 
 def _init_worker(data_dir: str | None, parent_pid: int | None = None) -> None:
-    """Import the model and load the data, then freeze what that made (``gc.freeze``: it lives
-    as long as the worker, and the cycle collector need not search it at every full collection
-    nor at the worker's exit; sfbsim.cli.heap); exit if the parent process dies (e.g. killed
-    outright). The pool's worker processes are the Executor's own."""
+    """Import the model and load the data with the collector paused, and freeze what that
+    made (it lives as long as the worker: sfbsim.experiments.heap, the worker being a process
+    of its own); exit if the parent process dies (e.g. killed outright). The pool's worker
+    processes are the Executor's own."""
     if parent_pid is not None:
         threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
-    gc.disable()
-    try:
+    own_the_process()
+    with heavy_imports():
         import sfbsim.experiments.outcomes  # noqa: F401  (what run_task imports)
         import sfbsim.experiments.runner  # noqa: F401
 
         worker_data(data_dir)
-    finally:
-        gc.freeze()
-        gc.enable()
 
 
 def _watch_parent(pid: int, interval: float = 1.0) -> None:

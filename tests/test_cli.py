@@ -89,11 +89,14 @@ def test_help_explains_every_command():
 def test_the_collector_is_paused_for_the_imports_and_freezes_only_in_the_commands_process(
     monkeypatch,
 ):
-    """sfbsim.cli.heap: in-process (tests, scripts) nothing is frozen and the collector runs
-    again after the imports; in the command's own process what the imports made is frozen."""
+    """sfbsim.experiments.heap: in-process (tests, scripts) nothing is frozen and the collector
+    runs again after the imports; in the command's own process what the imports made is
+    frozen, and so in a pool worker (its initializer), but not in the process that started it."""
     import gc
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
-    from sfbsim.cli import heap
+    from sfbsim.experiments import heap
 
     frozen = gc.get_freeze_count()
     assert gc.isenabled()
@@ -109,3 +112,14 @@ def test_the_collector_is_paused_for_the_imports_and_freezes_only_in_the_command
         assert gc.isenabled() and gc.get_freeze_count() > frozen
     finally:
         gc.unfreeze()
+    monkeypatch.setattr(heap, "_owned", False)
+    from sfbsim.experiments.execution import _init_worker
+
+    frozen = gc.get_freeze_count()
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        1, mp_context=context, initializer=_init_worker, initargs=(None,)
+    ) as pool:
+        assert pool.submit(gc.get_freeze_count).result(timeout=120) > 100_000
+        assert pool.submit(gc.isenabled).result(timeout=120)
+    assert not heap._owned and gc.get_freeze_count() == frozen

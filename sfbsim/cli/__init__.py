@@ -14,7 +14,8 @@ from typing import Annotated
 
 import typer
 
-from sfbsim.cli import calibrate, experiments, explain, heap, listings, run, serve
+from sfbsim.cli import calibrate, experiments, explain, listings, run, serve
+from sfbsim.experiments import heap
 
 app = typer.Typer(
     help="sfbsim: simulate municipal referrals to centres for parents and children "
@@ -54,8 +55,8 @@ for _command in listings.COMMANDS:
 
 
 def main() -> None:
-    """Entry point of the ``sfbsim`` command (sfbsim.cli.heap: the collector spared in its own
-    process)."""
+    """Entry point of the ``sfbsim`` command (sfbsim.experiments.heap: the collector spared in
+    its own process)."""
     heap.own_the_process()
     try:
         app()

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from sfbsim.cli.common import DataOption, bad_input, fail, say
-from sfbsim.cli.heap import heavy_imports
+from sfbsim.experiments.heap import heavy_imports
 
 
 def calibrate(

@@ -22,8 +22,8 @@ from sfbsim.cli.common import (
     say,
 )
 from sfbsim.cli.common import cells as plain
-from sfbsim.cli.heap import heavy_imports
 from sfbsim.experiments.files import atomic_write_frame
+from sfbsim.experiments.heap import heavy_imports
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -9,7 +9,7 @@ import typer
 
 from sfbsim.cli.common import DataOption, bad_input, console, fail, say
 from sfbsim.cli.common import cells as plain
-from sfbsim.cli.heap import heavy_imports
+from sfbsim.experiments.heap import heavy_imports
 
 
 def explain(

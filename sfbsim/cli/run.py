@@ -19,7 +19,7 @@ from sfbsim.cli.common import (
     say,
 )
 from sfbsim.cli.common import cells as plain
-from sfbsim.cli.heap import heavy_imports
+from sfbsim.experiments.heap import heavy_imports
 
 if TYPE_CHECKING:
     import pandas as pd

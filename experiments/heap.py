@@ -4,7 +4,8 @@ Importing the model's libraries (pandas, pyarrow, scipy, networkx, Mesa, pydanti
 500,000 long-lived objects. Python's cycle collector searches them again and again: about
 0.15 s during the imports, part of every full collection during the run, and once more, for
 0.3-0.5 s, when the interpreter shuts down. None of them is ever garbage. So, in a process
-that is the ``sfbsim`` command (``main`` calls ``own_the_process``):
+of its own (the ``sfbsim`` command, whose ``main`` calls ``own_the_process``, or a pool
+worker, whose ``_init_worker`` in experiments/execution.py does):
 
 - ``heavy_imports()``: the imports run with the collector paused, and what they made is moved
   to its permanent generation (``gc.freeze``), where collections do not look;
@@ -13,7 +14,8 @@ that is the ``sfbsim`` command (``main`` calls ``own_the_process``):
   operating system's to take back.
 
 Called in-process (tests invoke the Typer app, scripts the API), nothing is frozen: only the
-imports run with the collector paused. Results never depend on any of this (the collector
+imports run with the collector paused. (The CLI imports this module from the experiments,
+as the data flows; the experiments' pool needs it too.) Results never depend on any of this (the collector
 frees memory; it draws no random numbers). benchmarks/README.md has the measurements.
 """
 
@@ -27,14 +29,15 @@ _owned = False
 
 
 def own_the_process() -> None:
-    """Say that this process is the ``sfbsim`` command (its entry point calls this)."""
+    """Say that this process is one of sfbsim's own: the ``sfbsim`` command (its entry point
+    calls this) or a pool worker (its initializer does)."""
     global _owned
     _owned = True
 
 
 @contextlib.contextmanager
 def heavy_imports() -> Iterator[None]:
-    """Import with the cycle collector paused; in the command's own process, freeze what the
+    """Import with the cycle collector paused; in a process of sfbsim's own, freeze what the
     imports made (``gc.freeze``) so that later collections skip it."""
     was_enabled = gc.isenabled()
     gc.disable()
