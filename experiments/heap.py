@@ -15,8 +15,8 @@ worker, whose ``_init_worker`` in experiments/execution.py does):
 
 Called in-process (tests invoke the Typer app, scripts the API), nothing is frozen: only the
 imports run with the collector paused. (The CLI imports this module from the experiments,
-as the data flows; the experiments' pool needs it too.) Results never depend on any of this (the collector
-frees memory; it draws no random numbers). benchmarks/README.md has the measurements.
+as the data flows; the experiments' pool needs it too.) Results never depend on any of this
+(the collector frees memory; it draws no random numbers). benchmarks/README.md has the measurements.
 """
 
 from __future__ import annotations

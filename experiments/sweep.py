@@ -244,6 +244,39 @@ def sensitivity_sample(specs: list[LeverSpec], method: str, samples: int, seed: 
     raise ExperimentError(f"--method {method!r}: allowed: sobol, morris")
 
 
+def sensitivity_caption(method: str, reps: int, outcomes: list[str]) -> str:
+    """What the indices of ``sensitivity.csv`` are and what their intervals cover (SALib's
+    defaults: 100 bootstrap resamples, 95 % level; its ``*_conf`` is the half-width)."""
+    from sfbsim.experiments.outcomes import OUTCOME_UNITS
+
+    units = "; ".join(f"{o}: {OUTCOME_UNITS.get(o, '')}".rstrip(": ") for o in outcomes)
+    point = (
+        f"Each point's outcome is its whole-run value ({units}), the mean of {reps} "
+        f"replication{'' if reps == 1 else 's'} on the same seeds at the scenario's own "
+        "parameter values: run-to-run noise enters the indices (more --reps lessens it); the "
+        "posterior's uncertainty does not."
+    )
+    if method == "sobol":
+        what = (
+            "S1: the share of the outcome's variance over the levers' ranges that the lever "
+            "causes alone; ST: alone and with its interactions (shares 0-1; with few samples "
+            "the estimates can stray below 0 or above 1). S1_conf, ST_conf: the half-width of "
+            "the 95 % bootstrap interval (100 resamples of the sample): how precisely this "
+            "sample estimates the index."
+        )
+    else:
+        what = (
+            "mu: the mean elementary effect, the change in the outcome (in its unit) per change "
+            "of the lever from the low to the high end of its range (estimated from steps of "
+            "two thirds of the range, Morris with 4 levels); mu_star: the mean of its absolute "
+            "value (the screening measure: a lever with a small mu_star hardly matters); "
+            "sigma: their spread (large: the effect is non-linear or interacts with other "
+            "levers). mu_star_conf: the half-width of the 95 % bootstrap interval of mu_star "
+            "(100 resamples of the trajectories)."
+        )
+    return f"{what} {point}"
+
+
 def sensitivity_indices(
     specs: list[LeverSpec], method: str, matrix: np.ndarray, y: np.ndarray, seed: int
 ) -> pd.DataFrame:

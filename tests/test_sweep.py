@@ -99,3 +99,47 @@ def test_unknown_sweep_lever_exits_2(tmp_path):
         app, ["sweep", "baseline", "--lever", "warp_drive=1,2", "--out", str(tmp_path / "x")]
     )
     assert result.exit_code == 2 and "warp_drive" in result.output
+
+
+def test_the_sensitivity_caption_says_what_the_indices_are_on_a_known_function():
+    """sensitivity_caption's reading of the indices holds on linear functions: Morris's mu is
+    the change per move of the lever from the low to the high end of its range; Sobol's S1 is
+    the share of the variance (a·x1 + b·x2 with uniform levers: shares a²r1² : b²r2²)."""
+    import numpy as np
+
+    from sfbsim.experiments.sweep import (
+        sensitivity_caption,
+        sensitivity_indices,
+        sensitivity_sample,
+    )
+
+    specs = [parse_spec("units_multiplier=0.5:2", ranges=True)]
+    specs.append(parse_spec("information_campaign=0:1", ranges=True))
+    x = sensitivity_sample(specs, "morris", 20, seed=1)
+    morris = sensitivity_indices(specs, "morris", x, 3.0 * x[:, 0] - 2.0 * x[:, 1], seed=1)
+    assert morris["mu"].tolist() == pytest.approx([3.0 * 1.5, -2.0 * 1.0])
+    assert morris["mu_star"].tolist() == pytest.approx([4.5, 2.0])
+    assert morris["sigma"].tolist() == pytest.approx([0.0, 0.0], abs=1e-9)
+    x = sensitivity_sample(specs, "sobol", 1024, seed=1)
+    sobol = sensitivity_indices(specs, "sobol", x, 3.0 * x[:, 0] - 2.0 * x[:, 1], seed=1)
+    share = (3.0 * 1.5) ** 2 / ((3.0 * 1.5) ** 2 + (2.0 * 1.0) ** 2)
+    assert sobol["S1"].tolist() == pytest.approx([share, 1 - share], abs=0.05)
+    assert sobol["ST"].tolist() == pytest.approx([share, 1 - share], abs=0.05)
+    assert (sobol["S1_conf"] > 0).all() and np.isfinite(sobol["ST_conf"]).all()
+    for method in ("morris", "sobol"):
+        caption = sensitivity_caption(method, 3, ["admissions", "median_wait"])
+        assert "95 % bootstrap interval" in caption and "half-width" in caption
+        assert "admissions: per year" in caption and "mean of 3 replications" in caption
+        assert "posterior's uncertainty does not" in caption
+    assert "low to the high end of its range" in sensitivity_caption("morris", 1, ["admissions"])
+
+
+def test_sensitivity_prints_what_its_indices_and_intervals_are(tmp_path):
+    out = tmp_path / "sens"
+    args = ["sensitivity", "baseline", "--lever", "units_multiplier=0.5:1.5", "--method"]
+    args += ["morris", "--samples", "2", "--years", "1", "--out", str(out), "--workers", "0"]
+    result = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "mu_star_conf: the half-width of the 95 % bootstrap interval" in text
+    assert "admissions: per year" in text

@@ -794,6 +794,9 @@ def sensitivity(
         atomic_write_frame(table, out / "sensitivity.csv")
         if not quiet:
             print_sensitivity(table, method, f"{len(points)} points × {reps} reps")
+            from rich.text import Text
+
+            console.print(Text(sw.sensitivity_caption(method, reps, outcomes)))
         say("Indices written to ", (str(out / "sensitivity.csv"), "bold"))
     finally:
         experiment.close()
