@@ -433,7 +433,11 @@ def grouped_comparison(
         if len(bare):
             notes.append(
                 "occupancy is that of the centres located in a group: "
-                f"{len(bare)} groups have no centre and show none (–)"
+                + (
+                    f"1 group ({bare.iloc[0]}) has no centre and shows none (–)"
+                    if len(bare) == 1
+                    else f"{len(bare)} groups have no centre and show none (–)"
+                )
             )
     labels = {"": "national"}
     regions_of: dict[str, set[str]] = {"": set(data.municipalities["region"].astype(str))}
