@@ -236,6 +236,12 @@ def sensitivity_sample(specs: list[LeverSpec], method: str, samples: int, seed: 
     if method == "sobol":
         from SALib.sample import sobol
 
+        if samples < 2 or samples & (samples - 1):
+            lower = 1 << (max(samples, 2).bit_length() - 1)
+            raise ExperimentError(
+                f"--samples {samples}: Sobol's sample needs a power of 2 (its balance, and so "
+                f"the indices, depend on it); give {lower} or {2 * lower}"
+            )
         return sobol.sample(problem, samples, calc_second_order=False, seed=seed)
     if method == "morris":
         from SALib.sample import morris

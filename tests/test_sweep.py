@@ -143,3 +143,16 @@ def test_sensitivity_prints_what_its_indices_and_intervals_are(tmp_path):
     text = " ".join(result.output.split())
     assert "mu_star_conf: the half-width of the 95 % bootstrap interval" in text
     assert "admissions: per year" in text
+
+
+def test_sobol_samples_must_be_a_power_of_two(tmp_path):
+    """Sobol's sample is balanced only for N a power of 2: another N is refused before
+    anything runs or is written, with the powers either side (not SALib's bare warning)."""
+    out = tmp_path / "sob"
+    args = ["sensitivity", "baseline", "--lever", "units_multiplier=0.5:1.5", "--method"]
+    args += ["sobol", "--samples", "6", "--years", "1", "--out", str(out), "--workers", "0"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "--samples 6" in result.output and "power of 2" in result.output
+    assert "give 4 or 8" in result.output and "UserWarning" not in result.output
+    assert not out.exists()
