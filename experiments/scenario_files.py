@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import tomllib
 import typing
 from pathlib import Path
@@ -303,7 +304,9 @@ def describe_errors(error: ValidationError) -> list[str]:
         key = ".".join(loc) or "(top level)"
         if item["type"] == "extra_forbidden":
             allowed = allowed_keys(item["loc"][:-1])
-            messages.append(f"{key}: unknown key; allowed keys here: {', '.join(allowed)}")
+            near = difflib.get_close_matches(loc[-1], allowed, n=1)
+            guess = f" (did you mean {near[0]}?)" if near else ""
+            messages.append(f"{key}: unknown key{guess}; allowed keys here: {', '.join(allowed)}")
         else:
             given = item.get("input")
             shown = "" if isinstance(given, dict) else f" (got {given!r})"
@@ -320,6 +323,8 @@ def allowed_keys(loc: tuple) -> list[str]:
             break
         if skip_key:  # a key of a per-name table such as levers.centres.<centre_id>
             skip_key = False
+            continue
+        if isinstance(part, int):  # an entry of a list such as changes[0]: its model's keys
             continue
         field = model.model_fields.get(str(part))
         if field is None:
@@ -350,6 +355,8 @@ def _hint(loc: tuple) -> str:
             continue
         if model is None:
             return ""
+        if isinstance(part, int):  # an entry of a list such as changes[0]
+            continue
         field = model.model_fields.get(str(part))
         if field is None:
             return ""

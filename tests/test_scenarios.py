@@ -41,8 +41,20 @@ def test_every_shipped_scenario_loads(data):
 
 def test_unknown_key_names_the_key_and_the_allowed_ones(tmp_path):
     message = error_of(write(tmp_path, "[levers]\nweekend_polcy = 'open_every_weekend'\n"))
-    assert "levers.weekend_polcy: unknown key" in message
-    assert "weekend_policy" in message
+    assert "levers.weekend_polcy: unknown key (did you mean weekend_policy?)" in message
+
+
+def test_unknown_key_in_a_list_entry_names_the_entrys_keys_and_the_nearest(tmp_path):
+    """An entry of [[changes]] or [[new_centres]]: the keys of that entry are listed (not an
+    empty list), the nearest is suggested, and a missing field says what it is."""
+    message = error_of(write(tmp_path, "[[changes]]\nday = '2026-01-01'\n"))
+    assert "changes.0.day: unknown key; allowed keys here: centre, end, lever, start, value" in (
+        message
+    )
+    message = error_of(write(tmp_path, "[[new_centres]]\ncentre_idd = 'x'\n"))
+    assert "new_centres.0.centre_idd: unknown key (did you mean centre_id?)" in message
+    assert "allowed keys here: centre_id, home_based_capacity, kommunenummer" in message
+    assert "new_centres.0.kommunenummer: Field required; The municipality it lies in" in message
 
 
 def test_unknown_key_in_a_centre_override(tmp_path):
