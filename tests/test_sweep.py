@@ -137,12 +137,14 @@ def test_the_sensitivity_caption_says_what_the_indices_are_on_a_known_function()
 def test_sensitivity_prints_what_its_indices_and_intervals_are(tmp_path):
     out = tmp_path / "sens"
     args = ["sensitivity", "baseline", "--lever", "units_multiplier=0.5:1.5", "--method"]
-    args += ["morris", "--samples", "2", "--years", "1", "--out", str(out), "--workers", "0"]
+    args += ["morris", "--samples", "10", "--years", "1", "--out", str(out), "--workers", "0"]
     result = runner.invoke(app, args, env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
     assert "mu_star_conf: the half-width of the 95 % bootstrap interval" in text
     assert "admissions: per year" in text
+    # one lever on Morris's 4 levels: 10 trajectories of 2 points, 4 distinct values
+    assert "(morris, 20 points (4 distinct) × 1 reps)" in text
 
 
 def test_sobol_samples_must_be_a_power_of_two(tmp_path):

@@ -793,7 +793,9 @@ def sensitivity(
         table = pd.concat(frames, ignore_index=True)
         atomic_write_frame(table, out / "sensitivity.csv")
         if not quiet:
-            print_sensitivity(table, method, f"{len(points)} points × {reps} reps")
+            distinct = len({arm.param_hash for arm in experiment.others})
+            same = f" ({distinct} distinct)" if distinct < len(points) else ""
+            print_sensitivity(table, method, f"{len(points)} points{same} × {reps} reps")
             from rich.text import Text
 
             console.print(Text(sw.sensitivity_caption(method, reps, outcomes)))
