@@ -1100,7 +1100,12 @@ def _lever_specs(levers: Any, design: str) -> list[str]:
             low, high = (_lever_text(float(v), name) for v in values)
             specs.append(f"{name}={low}:{high}")
             continue
-        if not isinstance(values, list) or not values:
+        if isinstance(values, list) and not values:
+            raise ExperimentError(
+                f"levers[{name!r}]: give at least one value to sweep (e.g. [1, 1.5]), or leave "
+                "the lever out"
+            )
+        if not isinstance(values, list):
             values = [values]
         specs.append(f"{name}=" + ",".join(_lever_text(v, name) for v in values))
     return specs

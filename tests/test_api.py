@@ -122,6 +122,11 @@ def test_bad_scenarios_raise_a_scenario_error_from_the_call(base, change, expect
     ("call", "error", "expected"),
     [
         (lambda b: sfbsim.compare(b), sfbsim.ExperimentError, "give at least one reform"),
+        (
+            lambda b: sfbsim.sweep(b, {"units_multiplier": []}),
+            sfbsim.ExperimentError,
+            "levers['units_multiplier']: give at least one value to sweep",
+        ),
         (lambda b: sfbsim.compare(b, b, reps=1), sfbsim.ExperimentError, "reps=1: give"),
         (lambda b: sfbsim.compare(b, b, uncertainty="maybe"), sfbsim.ExperimentError, "allowed"),
         (
