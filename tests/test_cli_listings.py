@@ -154,3 +154,16 @@ def test_listing_commands_are_in_the_help_and_load_nothing_heavy():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_help_paragraphs_flow_to_the_width_and_keep_toml_table_names():
+    """Commands' help is Markdown: a docstring's paragraph flows to the terminal's width
+    (its source line breaks are not kept), `code` shows without backticks, and TOML table
+    names such as [levers] or [[changes]] are text, not markup to drop."""
+    compare_help = invoke("compare", "--help", width=200).output
+    assert "the mean difference and its intervals; by default over the posterior" in compare_help
+    explain_help = invoke("explain", "--help", width=200).output
+    assert "`" not in explain_help and "(written by sfbsim run --trace)" in explain_help
+    levers_help = " ".join(invoke("levers", "--help", width=200).output.split())
+    assert "[levers]" in levers_help and "[levers.centres.CENTRE_ID]" in levers_help
+    assert "[[new_centres]]" in levers_help and "[[changes]]" in levers_help

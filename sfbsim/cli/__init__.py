@@ -22,6 +22,7 @@ app = typer.Typer(
     "(sentre for foreldre og barn) through Bufetat's intake, and test policy levers.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode="markdown",
 )
 
 
