@@ -228,3 +228,35 @@ def test_the_app_table_keeps_significant_digits_of_a_return_per_krone():
     for shown in ("0.319", "0.320", "0.000815", "-0.00531", "0.00694"):
         assert f">{shown}<" in html, shown
     assert ">0.0<" not in html
+
+
+def documented_columns() -> set[str]:
+    """Every name docs/outputs.md gives in backticks, with ``a_{x,y}_b`` spelled out."""
+    import itertools
+    import re
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "outputs.md").read_text("utf-8")
+    names: set[str] = set()
+    for ticked in re.findall(r"`([^`]+)`", text):
+        parts = re.split(r"\{([^}]*)\}", ticked)
+        choices = [[p] if i % 2 == 0 else p.split(",") for i, p in enumerate(parts)]
+        names.update("".join(combo) for combo in itertools.product(*choices))
+    return names
+
+
+def test_every_column_of_a_run_is_documented_in_outputs_md(tmp_path):
+    """docs/outputs.md promises every column and its definition: each column of each table
+    `sfbsim run --trace` writes is named there (the trail's utility terms as `term_*`)."""
+    out = tmp_path / "run"
+    args = ["run", "--scenario", "baseline", "--years", "1", "--trace", "--out", str(out)]
+    result = CliRunner().invoke(app, [*args, "--quiet"])
+    assert result.exit_code == 0, result.output
+    documented = documented_columns()
+    missing = {}
+    for path in sorted(out.glob("*.parquet")):
+        columns = pd.read_parquet(path).columns
+        gaps = [c for c in columns if c not in documented and not c.startswith("term_")]
+        if gaps:
+            missing[path.stem] = gaps
+        assert path.stem in documented, f"table {path.stem} is not in docs/outputs.md"
+    assert not missing, f"columns not in docs/outputs.md: {missing}"
