@@ -235,7 +235,8 @@ def parse_scenario(
 
 def scenario_warnings(scenario: Scenario) -> list[str]:
     """What a valid scenario does that a reader may not expect (printed as notes): dated
-    entries outside a run shortened on the command line, centres opening before the run."""
+    entries outside a run shortened on the command line, centres opening before the run, a
+    new centre's nationwide_intake (recorded, not used)."""
     notes = [
         f"{problem.split(':')[0]} falls outside this run (shortened by --years or a baseline's "
         "run) and does nothing here"
@@ -243,6 +244,12 @@ def scenario_warnings(scenario: Scenario) -> list[str]:
     ]
     first = scenario.run.first_day
     for centre in scenario.new_centres:
+        if centre.nationwide_intake:
+            notes.append(
+                f"new centre {centre.centre_id}: nationwide_intake is recorded but changes "
+                "nothing: every intake already uses other regions' centres within "
+                "cross_region_max_hours (docs/ODD.md §7.4)"
+            )
         if centre.opens is not None and centre.opens < first:
             notes.append(
                 f"new centre {centre.centre_id} opens on {centre.opens}, before the run starts: "

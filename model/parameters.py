@@ -444,7 +444,9 @@ class NewCentre(Strict):
     )
     nationwide_intake: bool = Field(
         False,
-        description="Takes families from the whole country, not only its region",
+        description="Approved for families from the whole country; recorded only: the "
+        "intakes do not use it (any centre takes other regions' families within "
+        "cross_region_max_hours)",
         json_schema_extra=unit("on/off"),
     )
     opens: dt.date | None = Field(

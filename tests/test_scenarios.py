@@ -217,3 +217,30 @@ def test_price_only_history_is_its_baseline_plus_a_few_lines():
     text = (SCENARIO_DIR / "history_price_only.toml").read_text(encoding="utf-8")
     assert 'baseline = "history"' in text
     assert len(text.splitlines()) < 60
+
+
+def test_warnings_name_a_centre_opening_before_the_run_and_an_unused_nationwide_flag(
+    tmp_path, data
+):
+    """scenario_warnings: a new centre that opens before the run is open from the first day,
+    and its nationwide_intake is recorded but changes nothing, which the runs confirm (the
+    same tables with the flag on and off)."""
+    import pandas as pd
+
+    from sfbsim.experiments.runner import simulate
+    from sfbsim.experiments.scenario_files import scenario_warnings
+
+    text = (
+        "[run]\nyears = 1\nseed = 4\n[[new_centres]]\ncentre_id = 'alta_new'\n"
+        "kommunenummer = '5601'\nresidential_units = 4\nopens = 2020-01-01\n"
+    )
+    plain = load_scenario(write(tmp_path, text), data)
+    flagged = load_scenario(write(tmp_path, text + "nationwide_intake = true\n", "f.toml"), data)
+    notes = scenario_warnings(flagged)
+    assert any("opens on 2020-01-01, before the run starts" in n for n in notes)
+    assert any("alta_new: nationwide_intake is recorded but changes nothing" in n for n in notes)
+    assert not any("nationwide" in n for n in scenario_warnings(plain))
+    _, with_flag = simulate(flagged, data, tables=("yearly", "families"))
+    _, without = simulate(plain, data, tables=("yearly", "families"))
+    for name in ("yearly", "families"):
+        pd.testing.assert_frame_equal(with_flag[name], without[name])
