@@ -102,7 +102,7 @@ class Municipality(mesa.Agent):
         model = self.model
         if expected_centre is None:
             self.expected_breaks_per_month = 0.0
-        else:  # the closures in force now, over a stay starting now
+        else:  # the closures of a stay starting today (the run's first day or a change day)
             self.expected_breaks_per_month = expected_centre.calendar.breaks_per_month(
                 max(model.today, 1), model.stay_window_days
             )

@@ -289,8 +289,9 @@ def known_in_advance(baseline: Scenario, reform: Scenario) -> str | None:
     return (
         f"Known in advance: a change dated {dates[0].isoformat()} already shapes decisions taken "
         "before that date about stays that run past it — the parents' answer to an offer and a "
-        "stay's drop-out risk look at the centre's calendar over the stay, the intake offers "
-        "starts after the date, and the services' expectations look a stay's length ahead — so "
-        "the last weeks before the date can differ a little from the baseline. This is intended "
+        "stay's drop-out risk look at the centre's calendar over the stay, and the intake "
+        "offers starts after the date (the services' own expectation of closures changes only "
+        "on the date) — so the last weeks before the date can differ a little from the "
+        "baseline. This is intended "
         "(the reform is taken to be announced at least a stay's length ahead; docs/ODD.md §7.3)."
     )

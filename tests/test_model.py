@@ -166,8 +166,8 @@ def test_a_reform_dated_2026_changes_2025_only_through_stays_that_reach_into_202
     row = trail_r.iloc[first]
     assert row["year"] == 2025  # the reform does change 2025 ...
     start = row["day"] if pd.isna(row["start_day"]) else row["start_day"]
-    # ... but only where what is decided reaches past 2026: a stay's planned end, an offer's
-    # stay window, or the window the services' expectations look over
+    # ... but only where what is decided reaches past 2026: a stay's planned end or an offer's
+    # stay window (the services' expected closures change only on the date: docs/ODD.md §7.3)
     window_end = start + model.stay_window_days
     reach = row["latest_day"] if row["decision"] == "dropout" else window_end
     assert reach >= new_year, row.to_dict()
