@@ -403,7 +403,9 @@ def family_ledger(
             target = own if kind == "own" else direct if kind == "direct_purchase" else mun_copay
             target[rows] = municipal
 
-    decided = (status == "finished") | (option == "emergency")
+    # measures and value follow a decision taken after an assessment, or an emergency placement;
+    # a case left at ordinary follow-up gets nothing beyond the support it has (docs/ledger.md)
+    decided = ((status == "finished") & (option != "follow_up")) | (option == "emergency")
     pv = {d: decision_cost_pv(d, costs) for d in set(decision)}
     measure = np.array(
         [pv[d] if ok else (0.0, 0.0, 0.0) for d, ok in zip(decision, decided, strict=True)]

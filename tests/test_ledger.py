@@ -193,6 +193,25 @@ def test_wrong_or_unfinished_decisions_have_no_value():
     assert out.loc[1, "municipal_copay"] > 0
 
 
+def test_a_case_left_at_follow_up_gets_no_measures_and_no_value():
+    """Ordinary follow-up is nothing beyond the support the family has: no assessment, so no
+    measures after it and no value of a right decision, even where leaving the child at home
+    was right (the families table records it as home_with_support)."""
+    follow_up = _families(
+        option="follow_up",
+        centre_id="",
+        start_date="2025-01-10",
+        end_date="2025-01-10",
+        decision="home_with_support",
+        decision_correct=True,
+    )
+    assessed = _families(family_id=2, option="own", centre_id="", decision="home_with_support")
+    out = family_ledger(pd.concat([follow_up, assessed]), MUNICIPALITIES, _copay, Costs())
+    assert out.loc[0, ["measure_cost_full_pv", "exclusion_value_pv_mean"]].tolist() == [0, 0]
+    assert out.loc[0, ["municipal_cost", "state_cost", "societal_cost"]].tolist() == [0, 0, 0]
+    assert out.loc[1, "measure_cost_full_pv"] > 0 and out.loc[1, "exclusion_value_pv_mean"] > 0
+
+
 def test_copay_levers_and_dated_changes():
     c = Costs()
     base = family_ledger(_families(), MUNICIPALITIES, _copay, c).iloc[0]
