@@ -352,7 +352,7 @@ def spec_differences(stored: dict, new: dict) -> list[str]:
     """What differs between a stored experiment and the one asked for, in words."""
     problems = []
     old_arms, new_arms = stored.get("arms", {}), new.get("arms", {})
-    if list(old_arms) != list(new_arms):
+    if set(old_arms) != set(new_arms):  # the order the reforms are given in does not matter
         problems.append(f"it compared {', '.join(old_arms)}; now {', '.join(new_arms)} were given")
     else:
         for name, old_hash in old_arms.items():

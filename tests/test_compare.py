@@ -211,6 +211,28 @@ def test_resume_against_a_changed_scenario_is_refused(tmp_path):
     assert "changed" in changed.output and "duty" in changed.output
 
 
+def test_resume_takes_the_same_reforms_in_the_order_given(tmp_path):
+    """The store keeps the scenarios by name; a resume with the reforms in another order (or
+    the order of the first command, whatever it was) is the same experiment."""
+    out = str(tmp_path / "r")
+    common = ["--years", "1", "--reps", "2", "--out", out, "--workers", "0", "--quiet"]
+    first = invoke("compare", "baseline", "weekends_open", "duty_to_assist", *common)
+    assert first.exit_code == 0, first.output
+    before = pd.read_csv(tmp_path / "r" / "comparison.csv")
+    again = invoke("compare", "baseline", "weekends_open", "duty_to_assist", *common, "--resume")
+    assert again.exit_code == 0, again.output
+    swapped = invoke("compare", "baseline", "duty_to_assist", "weekends_open", *common, "--resume")
+    assert swapped.exit_code == 0, swapped.output
+    after = pd.read_csv(tmp_path / "r" / "comparison.csv")
+    key = ["scenario", "outcome"]
+    pd.testing.assert_frame_equal(
+        before.sort_values(key).reset_index(drop=True),
+        after.sort_values(key).reset_index(drop=True),
+    )
+    other = invoke("compare", "baseline", "duty_to_assist", "more_units", *common, "--resume")
+    assert other.exit_code == 2 and "it compared" in other.output
+
+
 REFORMS = (
     "weekends_open",
     "copay_halved",
