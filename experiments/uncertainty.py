@@ -49,6 +49,19 @@ def posterior_id(path: Path = POSTERIOR_FILE) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:12] if path.is_file() else "none"
 
 
+def too_few_draws(uncertainty: str, reps: int, draw: int | None = None) -> str | None:
+    """A note when the replications cover a single posterior draw: the 95 % CI and the interval
+    over the posterior are taken between draws, so the table leaves them empty."""
+    if uncertainty != "posterior" or draw is not None or reps > SEEDS_PER_DRAW:
+        return None
+    return (
+        f"{reps} replication{'' if reps == 1 else 's'} over the posterior run a single draw "
+        f"({SEEDS_PER_DRAW} seeds a draw): the 95 % CI and the interval over the posterior are "
+        f"taken between draws, so they are empty; give {SEEDS_PER_DRAW + 1} or more "
+        "replications (or --uncertainty fixed, where a CI needs 2)"
+    )
+
+
 def draw_index(replication: int, n_draws: int) -> int:
     """The posterior draw of replication ``replication`` (two seeds per draw)."""
     return (replication // SEEDS_PER_DRAW) % n_draws

@@ -110,6 +110,15 @@ _API_WORDS = (
 """The engine's messages name the CLI's options; from Python they name the arguments."""
 
 
+def _warn_if_one_draw(uncertainty: str, reps: int, draw: int | None) -> None:
+    """Over the posterior, two replications are one draw: say that its intervals are empty."""
+    from sfbsim.experiments.uncertainty import too_few_draws
+
+    few = too_few_draws(uncertainty, reps, draw)
+    if few:
+        warnings.warn(_api_words(few.replace(" replications (", " reps (")), UserWarning, 4)
+
+
 def _api_words(text: str) -> str:
     for pattern, replacement in _API_WORDS:
         text = pattern.sub(replacement, text)
@@ -821,6 +830,7 @@ def compare(
     _check_count("reps", reps, 2, cmp.MAX_REPS, " (a confidence interval needs two pairs)")
     grouping = _check_grouping(by, groups, data)
     _check_uncertainty(uncertainty, draw)
+    _warn_if_one_draw(uncertainty, reps, draw)
     _check_workers(workers)
     bundled = _load(data)
     base = _as_scenario(baseline, data).with_run(years=years)
@@ -1149,6 +1159,7 @@ def sweep(
     _check_count("reps", reps, 1, cmp.MAX_REPS)
     _check_count("design_seed", design_seed, 0, 2**32 - 1)
     _check_uncertainty(uncertainty, draw)
+    _warn_if_one_draw(uncertainty, reps, draw)
     _check_workers(workers)
     lever_specs = _lever_specs(levers, design)
     if not lever_specs:

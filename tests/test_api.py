@@ -221,6 +221,7 @@ def test_run_gives_the_tables_of_sfbsim_run_and_saves_them_the_same_way(tmp_path
 
 # --- compare ------------------------------------------------------------------------------------
 @pytest.mark.parametrize("uncertainty", UNCERTAINTIES)
+@pytest.mark.filterwarnings("ignore:2 replications over the posterior run a single draw")
 def test_compare_gives_the_table_of_sfbsim_compare(tmp_path, base, uncertainty):
     """The acceptance check: same inputs, same numbers as `sfbsim compare` (in memory and
     stored), and the stored experiment reads back as it was."""
@@ -482,3 +483,12 @@ def test_the_documented_code_parses_and_names_only_the_api():
                 named = isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
                 if named and node.value.id == "sfbsim":
                     assert node.attr in sfbsim.__all__, (page, node.attr)
+
+
+def test_two_reps_over_the_posterior_warn_that_the_intervals_are_empty(base):
+    with pytest.warns(UserWarning, match="single draw") as caught:
+        result = sfbsim.compare(base, base.with_levers(units_multiplier=1.5), reps=2, years=1,
+                                workers=0)  # fmt: skip
+    assert 'give 3 or more reps (or uncertainty="fixed"' in str(caught[0].message)
+    assert Path(caught[0].filename).name == "test_api.py"  # points at the call
+    assert result.table["diff_ci_low"].isna().all()

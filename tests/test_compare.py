@@ -255,3 +255,22 @@ def test_shipped_reform_files_load(data, name):
     assert scenario.baseline == "baseline" and scenario.name == name
     text = (Path(__file__).parents[1] / "experiments" / "scenarios" / f"{name}.toml").read_text()
     assert text.startswith("#") and "Source" in text
+
+
+def test_two_replications_over_the_posterior_say_their_intervals_are_empty(tmp_path):
+    """Over the posterior two replications are one draw: the CI (between draws) is empty, and
+    the command says so; with --uncertainty fixed two pairs give a CI and no such note."""
+    common = ["--years", "1", "--reps", "2", "--workers", "0"]
+    one = invoke("compare", "baseline", "weekends_open", *common, "--out", str(tmp_path / "a"))
+    assert one.exit_code == 0, one.output
+    text = " ".join(one.output.split())
+    assert "2 replications over the posterior run a single draw" in text
+    assert "give 3 or more replications" in text
+    table = pd.read_csv(tmp_path / "a" / "comparison.csv")
+    assert table["diff_ci_low"].isna().all() and (table["draws"] == 1).all()
+    fixed = invoke(
+        "compare", "baseline", "weekends_open", *common, "--uncertainty", "fixed",
+        "--out", str(tmp_path / "b"),
+    )  # fmt: skip
+    assert fixed.exit_code == 0 and "single draw" not in fixed.output
+    assert pd.read_csv(tmp_path / "b" / "comparison.csv")["diff_ci_low"].notna().any()

@@ -238,6 +238,7 @@ def compare(
     with heavy_imports():
         from sfbsim.experiments import compare as cmp
         from sfbsim.experiments.outcomes import OUTCOMES
+        from sfbsim.experiments.uncertainty import too_few_draws
         from sfbsim.model.data_loading import load_data
 
     n_reps = _parse_reps(reps)
@@ -298,6 +299,8 @@ def compare(
 
         execute(experiment, workers, scheduler, quiet, out, "compare", body)
         table, notes = cmp.comparison_table(experiment, n_reps, grouping, bundled)
+        few = too_few_draws(uncertainty, n_reps, draw)
+        notes += [few] if few else []
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_frame(table, out / "comparison.csv")
         if not quiet:
@@ -662,12 +665,14 @@ def sweep(
     """Sweep levers over a grid or a Latin hypercube; every point is paired with the baseline.
 
     Writes OUT/sweep.csv: one row per point × outcome with the lever values, the point's mean,
-    and its difference from the baseline with a 95 % CI (when --reps is 2 or more).
+    and its difference from the baseline with a 95 % CI (over the posterior when --reps is 3 or
+    more, with --uncertainty fixed when 2 or more).
     """
     with heavy_imports():
         from sfbsim.experiments import compare as cmp
         from sfbsim.experiments import sweep as sw
         from sfbsim.experiments.outcomes import OUTCOMES
+        from sfbsim.experiments.uncertainty import too_few_draws
 
     if design not in ("grid", "lhs"):
         raise fail(f"--design {design!r}: allowed: grid, lhs")
@@ -711,6 +716,9 @@ def sweep(
                 label="Sweep point",
                 price_year=base.scenario.costs.price_year,
             )
+        few = too_few_draws(uncertainty, reps, draw)
+        if few:
+            note(few)
         say(f"Sweep of {len(points)} points written to ", (str(out / "sweep.csv"), "bold"))
     finally:
         experiment.close()
