@@ -796,3 +796,23 @@ def test_compare_controls_render_with_the_split_by_pathway_checkbox():
         assert rc.find(v.Checkbox, label="Split by pathway").widget is not None
     finally:
         rc.close()
+
+
+def test_compare_page_says_when_two_replications_are_one_posterior_draw():
+    """Two replications over the posterior are one draw: the page says the intervals are empty
+    and what to give; with the fixed uncertainty, or three replications, nothing is said."""
+    from sfbsim.viz.compare import CompareResults, one_draw_note
+
+    one = compare("baseline", "weekends_open", 2, 1, "1", uncertainty="posterior")
+    note = one_draw_note(one)
+    assert note is not None and "single draw" in note and "'fixed' uncertainty" in note
+    assert one.table["diff_ci_low"].isna().all()
+    box, rc = solara.render(CompareResults(one), handle_error=False)
+    try:
+        assert "single draw" in str(box.children)
+    finally:
+        rc.close()
+    assert (
+        one_draw_note(compare("baseline", "weekends_open", 2, 1, "1", uncertainty="fixed")) is None
+    )
+    assert one_draw_note(compare("baseline", "weekends_open", 3, 1, "1")) is None

@@ -55,6 +55,7 @@ from sfbsim.experiments.uncertainty import (  # noqa: E402
     draw_values,
     explicit_parameters,
     load_posterior,
+    too_few_draws,
     what_intervals_cover,
 )
 from sfbsim.model.parameters import Scenario  # noqa: E402
@@ -475,6 +476,14 @@ def grouped_table_html(comparison: Comparison, by: str, outcomes: Sequence[str] 
     return shown.to_html(index=False, classes=classes, border=0)
 
 
+def one_draw_note(comparison: Comparison) -> str | None:
+    """Over the posterior, 2 replications are one draw: the intervals are empty (why)."""
+    few = too_few_draws(comparison.uncertainty, len(comparison.seeds))
+    if few is None:
+        return None
+    return few.replace("(or --uncertainty fixed,", "(or the 'fixed' uncertainty,")
+
+
 def grouped_outcome_names(comparison: Comparison, by: str) -> list[str]:
     """The outcomes of the groups' rows of the comparison broken down ``by``, in its table's
     order (the national rows, the table above, have more)."""
@@ -868,6 +877,9 @@ def CompareResults(comparison: Comparison):
                 + html.escape(interval_caption(comparison))
             ),
         )
+        few = one_draw_note(comparison)
+        if few:
+            solara.Warning(few, classes=["sfb-one-draw"])
         Figure_(bands_figure, comparison)
         solara.Style(TABLE_STYLE)
         solara.HTML(tag="div", unsafe_innerHTML=table_html(comparison))
