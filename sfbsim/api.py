@@ -458,9 +458,9 @@ def run(
     tables and manifest, nothing written (``.save(folder)`` writes them). ``years`` and
     ``seed`` override the scenario's; ``data`` is a folder of your own tables of the bundled
     shape; ``trace`` keeps the decision trail (the ``decisions`` table: every decision with
-    the terms, probabilities and draws that made it, what ``sfbsim explain`` reads), as
-    ``sfbsim run`` does by default. The same scenario and seed give the same tables as
-    ``sfbsim run``."""
+    the terms, probabilities and draws that made it, what ``sfbsim explain`` reads), off by
+    default as in ``sfbsim run`` (``--trace``). The same scenario and seed give the same tables
+    as ``sfbsim run``."""
     from sfbsim.experiments.runner import run_scenario
     from sfbsim.experiments.scenario_files import check_against_data, scenario_warnings
 
