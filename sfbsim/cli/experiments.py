@@ -992,15 +992,18 @@ def print_experiments(db: Path, frame: pd.DataFrame) -> None:
 
 # --- report ---------------------------------------------------------------------------------
 def report(
-    folder: Annotated[Path, typer.Argument(help="Output folder of sfbsim compare.")],
+    folder: Annotated[
+        Path, typer.Argument(help="Output folder of sfbsim compare (or sweep, sensitivity).")
+    ],
     out: Annotated[
         Path | None, typer.Option(help="HTML file to write (default: FOLDER/report.html).")
     ] = None,
 ) -> None:
     """Write one self-contained HTML report of the comparison stored in FOLDER.
 
-    FOLDER is the --out folder of sfbsim compare (a folder of `sfbsim run` holds one run's
-    tables, not a comparison).
+    FOLDER is the --out folder of sfbsim compare, or of sfbsim sweep or sensitivity (their
+    points against the baseline); a folder of `sfbsim run` holds one run's tables, not a
+    comparison.
     """
     from sfbsim.experiments.files import not_an_experiment
     from sfbsim.experiments.store import DB_NAME, find_databases
