@@ -36,10 +36,6 @@ PRIOR_DEFAULTS: dict[str, float] = {
     if name in FREE_PARAMETERS and entry.prior is not None
 }
 """The values the calibrated ones replaced (their priors)."""
-ACTS_FROM_YEAR: dict[str, int] = {"mandate_familiarity_loss": 2023}
-"""Free parameters that act only from a year (through a dated change of the history scenario).
-A fit that ends before that year cannot identify them: it holds them at their priors."""
-
 SSB_COLUMNS = {
     "centre_measures_age_0_12": "ssb_measures_age_0_12",
     "centre_measures_age_0_2": "ssb_measures_age_0_2",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from pathlib import Path
 
@@ -194,6 +195,18 @@ def test_calibrate_writes_a_posterior_and_every_check_at_a_reduced_size(tmp_path
     assert "runs to do" not in again.output
     other = tiny(tmp_path, "--out", str(out), "--seed", "3")
     assert other.exit_code == 2 and "other settings" in other.output
+    # the targets shape the waves: other targets are other settings too
+    moved = tmp_path / "targets.csv"
+    lines = TARGETS_FILE.read_text(encoding="utf-8").splitlines(keepends=True)
+    moved.write_text("".join(lines[:-1]), encoding="utf-8")  # one target fewer
+    other_targets = tiny(tmp_path, "--out", str(out), "--no-check", "--targets", str(moved))
+    assert other_targets.exit_code == 2 and "other settings" in other_targets.output
+    # a folder recorded before the targets were recorded still resumes
+    record = out / "settings.json"
+    old = json.loads(record.read_text(encoding="utf-8"))
+    record.write_text(json.dumps({k: v for k, v in old.items() if k != "targets"}, sort_keys=True))
+    older = tiny(tmp_path, "--out", str(out), "--no-check")
+    assert older.exit_code == 0, older.output
 
 
 def test_the_method_recovers_known_parameters_of_a_toy_simulator():

@@ -3,13 +3,14 @@ Norway's series, and the checks that can fail (docs/calibration.md)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from sfbsim.cli.common import DataOption, bad_input, fail, say
+from sfbsim.cli.common import bad_input, fail, say
 from sfbsim.experiments.heap import heavy_imports
 
 
@@ -68,7 +69,14 @@ def calibrate(
     targets: Annotated[
         Path | None, typer.Option(help="Targets CSV (default: model/data/calibration_targets.csv).")
     ] = None,
-    data: DataOption = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            hidden=True,  # refused below, with the reason: the posterior is the bundled data's
+            help="Not supported: the calibration runs on the bundled data.",
+        ),
+    ] = None,
 ) -> None:
     """Calibrate by history matching with Gaussian-process emulators and an MCMC on them.
 
@@ -111,10 +119,11 @@ def calibrate(
     )
     folder.mkdir(parents=True, exist_ok=True)
     record = folder / "settings.json"
-    asked = json.dumps(
-        {"scenario": chosen.name, **settings.__dict__, "seeds": list(settings.seeds)},
-        sort_keys=True,
-    )
+    # the targets shape the waves (their implausibility picks the next design), so a resume
+    # must use the same ones; --price-only and --check only add checks after the waves
+    targets_hash = hashlib.sha256(Path(targets or TARGETS_FILE).read_bytes()).hexdigest()[:12]
+    wanted = {"scenario": chosen.name, **settings.__dict__, "seeds": list(settings.seeds)}
+    asked = json.dumps({**wanted, "targets": targets_hash}, sort_keys=True)
     if report_only:
         posterior = hm.read_posterior(hm.SHIPPED_FOLDER)
         tables = hm.report_shipped(chosen, goals, folder, posterior, settings, jobs, say, other)
@@ -123,7 +132,7 @@ def calibrate(
             f"the 90 % predictive intervals of the shipped posterior; report in {folder}"
         )
         return
-    if record.exists() and record.read_text(encoding="utf-8") != asked:
+    if record.exists() and not same_settings(record.read_text(encoding="utf-8"), asked):
         raise fail(
             f"{folder} holds a calibration with other settings ({record}); give the same "
             "options to resume it, or another --out"
@@ -153,3 +162,12 @@ def calibrate(
         say("Now run: .venv/bin/python tools/render_parameters.py")
     for path in files:
         say("wrote ", (str(path), "bold"))
+
+
+def same_settings(recorded: str, asked: str) -> bool:
+    """Whether a calibration folder's settings.json is the one asked for now (a record from
+    before the targets were recorded is compared without them)."""
+    old, new = json.loads(recorded), json.loads(asked)
+    if "targets" not in old:
+        new.pop("targets", None)
+    return old == new
