@@ -42,6 +42,8 @@ EXPERIMENT_FILES = (
     "sensitivity.csv",
     "report.html",
 )
+EXPERIMENT_GROUPED = re.compile(r"^comparison-by-[a-z0-9_]+(-[a-z0-9_]+)*\.csv$")
+"""The grouped comparisons ``sfbsim results FOLDER --by ...`` writes beside comparison.csv."""
 EXPERIMENT_FOLDERS = ("export",)
 CALIBRATION_SUFFIXES = (".csv", ".png", ".md", ".toml", ".json", ".parquet", ".html")
 FORBIDDEN_ROOTS = (Path("/proc"), Path("/sys"), Path("/dev"))
@@ -202,7 +204,7 @@ def check_experiment_folder(out: Path) -> Path:
             p.name
             for p in resolved.iterdir()
             if not (
-                (p.is_file() and p.name in EXPERIMENT_FILES)
+                (p.is_file() and (p.name in EXPERIMENT_FILES or EXPERIMENT_GROUPED.match(p.name)))
                 or (p.is_dir() and p.name in EXPERIMENT_FOLDERS)
             )
         ]

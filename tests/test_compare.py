@@ -213,12 +213,15 @@ def test_resume_against_a_changed_scenario_is_refused(tmp_path):
 
 def test_resume_takes_the_same_reforms_in_the_order_given(tmp_path):
     """The store keeps the scenarios by name; a resume with the reforms in another order (or
-    the order of the first command, whatever it was) is the same experiment."""
+    the order of the first command, whatever it was) is the same experiment, also after
+    `sfbsim results --by` wrote its grouped table into the folder."""
     out = str(tmp_path / "r")
     common = ["--years", "1", "--reps", "2", "--out", out, "--workers", "0", "--quiet"]
     first = invoke("compare", "baseline", "weekends_open", "duty_to_assist", *common)
     assert first.exit_code == 0, first.output
     before = pd.read_csv(tmp_path / "r" / "comparison.csv")
+    grouped = invoke("results", out, "--by", "region")  # writes comparison-by-region.csv there
+    assert grouped.exit_code == 0 and (tmp_path / "r" / "comparison-by-region.csv").is_file()
     again = invoke("compare", "baseline", "weekends_open", "duty_to_assist", *common, "--resume")
     assert again.exit_code == 0, again.output
     swapped = invoke("compare", "baseline", "duty_to_assist", "weekends_open", *common, "--resume")
@@ -231,6 +234,9 @@ def test_resume_takes_the_same_reforms_in_the_order_given(tmp_path):
     )
     other = invoke("compare", "baseline", "duty_to_assist", "more_units", *common, "--resume")
     assert other.exit_code == 2 and "it compared" in other.output
+    (tmp_path / "r" / "my_notes.txt").write_text("mine")
+    foreign = invoke("compare", "baseline", "weekends_open", "duty_to_assist", *common, "--resume")
+    assert foreign.exit_code == 2 and "my_notes.txt" in foreign.output
 
 
 REFORMS = (

@@ -227,7 +227,7 @@ def compare(
 
     ``progress(done, total)`` is called after every single run. ``uploaded``: the scenario files
     uploaded in this session, by choice (``uploaded: FILENAME``). ``pathways``: trace every
-    replication (about 1.5-2x slower) and split the effect on admissions and bed-days by
+    replication (about 2x slower) and split the effect on admissions and bed-days by
     pathway, as ``sfbsim compare --pathways``.
     """
     messages = []
@@ -607,7 +607,7 @@ break_down_by = solara.reactive("none")
 grouped_outcomes: solara.Reactive[list[str]] = solara.reactive([])
 """The outcomes the grouped table shows (none chosen: every outcome)."""
 """The Compare page's 'Break down by' choice (BREAK_DOWN); computed after the run, no rerun."""
-"""Trace the replications and split the effect by pathway (about 1.5-2x slower)."""
+"""Trace the replications and split the effect by pathway (about 2x slower)."""
 message = solara.reactive("")
 uploaded_scenarios: solara.Reactive[dict[str, Scenario]] = solara.reactive({})
 """Scenario files uploaded in this session, by choice label (``uploaded: FILENAME``)."""
@@ -753,7 +753,7 @@ def CompareControls():
         solara.Checkbox(label="Split by pathway", value=split_by_pathway)
         solara.Text(
             "Splits the effect on admissions and bed-days by pathway (sfbsim compare "
-            "--pathways); traces every run, about 1.5-2× slower."
+            "--pathways); traces every run, about 2× slower."
         )
         solara.Text(
             f"'{CURRENT_LEVERS}' uses the levers of the Explore page's last Reset on top of "

@@ -44,7 +44,7 @@ def run(
         typer.Option(
             help="Also write the decision trail (decisions.parquet: every decision and the "
             "terms that made it; what `sfbsim explain` reads). Off by default: it makes a run "
-            "about 1.5-2x slower."
+            "about 2x slower."
         ),
     ] = False,
 ) -> None:
