@@ -33,7 +33,8 @@ class Option(StrEnum):
     EMERGENCY = "emergency"
     DIRECT_PURCHASE = "direct_purchase"
     FOLLOW_UP = "follow_up"
-    """Nothing beyond the service's ordinary follow-up (after the parents decline a stay)."""
+    """Nothing beyond the service's ordinary follow-up (after the parents decline a proposed
+    stay or refuse an offered place)."""
 
 
 class Decision(StrEnum):

@@ -37,7 +37,8 @@ OUTCOMES: dict[str, str] = {
     "parents (before any referral), per year",
     "intake_refusals": "Referrals refused by Bufetat's intake, per year",
     "consent_refusals": "Residential places offered and refused by the parents, per year",
-    "follow_ups": "Cases left at ordinary follow-up after a declined stay, per year",
+    "follow_ups": "Cases left at ordinary follow-up after a declined stay or a refused offer, "
+    "per year",
     "median_wait": "Median days from referral to the start of a centre assessment",
     "ssb_child_bed_days": "Children × calendar days in residential stays, per year (SSB's "
     "bed-days)",

@@ -211,7 +211,8 @@ class Recorder:
             self._count(family, EMERGENCY_FIRST)
 
     def follow_up(self, family: Family) -> None:
-        """Nothing beyond the service's ordinary follow-up (after a declined proposal)."""
+        """Nothing beyond the service's ordinary follow-up (after a declined proposal or a
+        refused offer)."""
         self._count(family, FOLLOW_UPS)
 
     def direct_purchase(self, family: Family) -> None:
@@ -300,7 +301,8 @@ class Recorder:
         return table
 
     def record_day(self, day: int) -> None:
-        """The state of the model at the end of ``day`` (families present is summed later)."""
+        """The state of the model on ``day``, after its arrivals and intake meetings and before
+        the starts and ends booked for it (families present is summed later)."""
         model = self.model
         if self._dec31[day]:
             offset = model.current_year - model.start_year
@@ -516,7 +518,8 @@ class Recorder:
         return last - max(calendar.first_day_of_year(year), 1)
 
     def daily_table(self) -> pd.DataFrame:
-        """One row per simulated day (the state at the end of the day)."""
+        """One row per simulated day (the state in the day's record: after its arrivals and
+        intake meetings, before the starts and ends booked for it)."""
         calendar = self.model.calendar
         n = calendar.n_days
         table = pd.DataFrame(self.daily[1 : n + 1], columns=list(DAILY_COLUMNS))

@@ -816,3 +816,24 @@ def test_compare_page_says_when_two_replications_are_one_posterior_draw():
         one_draw_note(compare("baseline", "weekends_open", 2, 1, "1", uncertainty="fixed")) is None
     )
     assert one_draw_note(compare("baseline", "weekends_open", 3, 1, "1")) is None
+
+
+def test_compare_table_units_for_shares_and_within_noise_as_the_cli_says():
+    """Shares are shown in % with differences in pp, and the unit says so; over the posterior
+    an empty 90 % interval reads 'within noise' (as the CLI prints it), but with a single draw
+    it stays empty; the caption points to sd_parameter and sd_noise in the CSV."""
+    from sfbsim.viz.compare import interval_caption, shown_table
+
+    two_draws = compare("baseline", "weekends_open", 4, 1, "1")
+    shown = shown_table(two_draws, two_draws.table).set_index("outcome")
+    assert shown.loc["occupancy", "unit"] == "% (differences: pp)"
+    assert "sd_noise are in the downloaded CSV" in interval_caption(two_draws)
+    table = two_draws.table.copy()
+    table.loc[table["outcome"] == "admissions", ["effect_p05", "effect_p95"]] = float("nan")
+    shown = shown_table(two_draws, table).set_index("outcome")
+    assert shown.loc["admissions", "90 % over posterior low"] == "within noise"
+    one_draw = compare("baseline", "weekends_open", 2, 1, "1")
+    shown = shown_table(one_draw, one_draw.table).set_index("outcome")
+    assert shown.loc["admissions", "90 % over posterior low"] == "–"
+    fixed = compare("baseline", "weekends_open", 2, 1, "1", uncertainty="fixed")
+    assert "sd_noise" not in interval_caption(fixed)

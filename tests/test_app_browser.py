@@ -190,7 +190,7 @@ def test_explore_page_levers_run_and_sessions(server, page, browser):
     shot(page, "explore-initial")
 
     # change levers: duty to assist on, another seed; Reset applies them
-    tick(page, "Duty to assist (Bufetat queues, never refuses)")
+    tick(page, "Duty to assist (Bufetat queues families instead of refusing them)")
     seed = page.get_by_label("Seed")
     seed.fill("7")
     seed.press("Enter")
@@ -245,7 +245,7 @@ def test_compare_page_runs_paired_replications(server, page):
     page.goto(server + "/")
     page.locator(".sfb-status").wait_for()
     # the reform is the current levers: the duty to assist
-    tick(page, "Duty to assist (Bufetat queues, never refuses)")
+    tick(page, "Duty to assist (Bufetat queues families instead of refusing them)")
     page.get_by_role("button", name="Reset").click()
     page.get_by_text("duty to assist: yes").wait_for()
     page.get_by_role("tab", name="Compare").click()
@@ -467,7 +467,7 @@ def test_save_levers_then_upload_them_in_compare(server, page, tmp_path):
     requests = Requests(page)
     page.goto(server + "/")
     page.locator(".sfb-status").wait_for()
-    tick(page, "Duty to assist (Bufetat queues, never refuses)")
+    tick(page, "Duty to assist (Bufetat queues families instead of refusing them)")
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Save levers (TOML)").click()
     saved = tmp_path / "my_levers.toml"

@@ -88,8 +88,12 @@ UNCERTAINTY_LABELS = {
 
 
 def interval_caption(comparison: Comparison) -> str:
-    """What the intervals shown cover (said next to the table and figure)."""
-    return what_intervals_cover(comparison.uncertainty)
+    """What the intervals shown cover (said next to the table and figure); the page's table
+    leaves sd_parameter and sd_noise to the downloaded CSV."""
+    text = what_intervals_cover(comparison.uncertainty)
+    if comparison.uncertainty == "posterior":
+        text += " sd_parameter and sd_noise are in the downloaded CSV."
+    return text
 
 
 UPLOADED = "uploaded: "
@@ -395,6 +399,9 @@ def shown_table(
     ``note``: the ``note`` column (groups a reform cannot change), last."""
     year = comparison_price_year(comparison)
     table = in_mnok(table)
+    # over the posterior an empty 90 % interval means the draws differ no more than noise
+    # explains (as the CLI says); with a single draw it is simply not there
+    within_noise = table["effect_p05"].isna() & (one_draw_note(comparison) is None)
 
     def fmt(value: float, outcome: str, unit: str) -> str:
         if pd.isna(value):
@@ -410,8 +417,13 @@ def shown_table(
         table[column] = [
             fmt(v, o, unit) for v, o in zip(table[column], table["outcome"], strict=True)
         ]
+    table.loc[within_noise, "effect_p05"] = "within noise"
+    table.loc[within_noise, "effect_p95"] = ""
     table["meaning"] = table["outcome"].map(OUTCOMES).fillna("")
-    table["unit"] = [shown_unit(name, year) for name in table["outcome"]]
+    table["unit"] = [
+        "% (differences: pp)" if name in PERCENT_OUTCOMES else shown_unit(name, year)
+        for name in table["outcome"]
+    ]
     shown = [*lead, "outcome", "meaning", "unit", "baseline_mean", "reform_mean", "diff_mean"]
     shown += ["diff_ci_low", "diff_ci_high"]
     if comparison.uncertainty == "posterior":
@@ -783,7 +795,8 @@ def CompareControls():
         )
         if comparison_task.pending:
             solara.ProgressLinear(comparison_task.progress or True)
-            solara.Text(f"Running {2 * replications.value} simulations …")
+            arms = 1 if baseline_choice.value == reform_choice.value else 2
+            solara.Text(f"Running {arms * replications.value} simulations …")
 
 
 @solara.component

@@ -340,7 +340,7 @@ def lever_inputs() -> dict[str, dict[str, Any]]:
         },
         "duty_to_assist": {
             "type": "Checkbox",
-            "label": "Duty to assist (Bufetat queues, never refuses)",
+            "label": "Duty to assist (Bufetat queues families instead of refusing them)",
             "value": DEFAULTS["duty_to_assist"],
         },
         "information_campaign": {
