@@ -34,7 +34,7 @@ from sfbsim.experiments.outcomes import (
     shown_unit,
 )
 from sfbsim.experiments.store import Store, StoreError
-from sfbsim.experiments.uncertainty import what_intervals_cover
+from sfbsim.experiments.uncertainty import too_few_draws, what_intervals_cover
 
 if TYPE_CHECKING:
     from sfbsim.model.data_loading import BundledData
@@ -420,13 +420,20 @@ def write_report(folder: Path, target: Path | None = None) -> Path:
             shown.insert(2, "unit", [shown_unit(name, year) for name in shown["outcome"]])
             shown = shown.assign(meaning=shown["outcome"].map(OUTCOMES))
             if experiment.uncertainty == "posterior":
+                few = too_few_draws(experiment.uncertainty, len(seeds))
                 shown["sign"] = [
-                    "–" if pd.isna(share) else "robust" if robust else f"flips ({share:.0%})"
+                    "–" if pd.isna(share) or few else "robust" if robust else f"flips ({share:.0%})"
                     for share, robust in zip(shown["same_sign_share"], shown["robust"], strict=True)
                 ]
                 shown = shown.drop(columns=["robust"])
                 flipped = shown[shown["sign"].str.startswith("flips")]
-                sections.append(_robustness_html(flipped))
+                sections.append(
+                    f"<h2>Which conclusions are robust</h2><p>{html.escape(few)}. With one "
+                    "draw the direction of an effect over the posterior cannot be judged "
+                    "either.</p>"
+                    if few
+                    else _robustness_html(flipped)
+                )
             else:
                 shown = shown.drop(columns=[*POSTERIOR_COLUMNS, "robust"])
             sections.append("<h2>Differences over the whole run</h2>" + _table_html(shown))

@@ -835,5 +835,6 @@ def test_compare_table_units_for_shares_and_within_noise_as_the_cli_says():
     one_draw = compare("baseline", "weekends_open", 2, 1, "1")
     shown = shown_table(one_draw, one_draw.table).set_index("outcome")
     assert shown.loc["admissions", "90 % over posterior low"] == "–"
+    assert set(shown["sign"]) == {"–"}  # one draw agrees with itself: no sign to read
     fixed = compare("baseline", "weekends_open", 2, 1, "1", uncertainty="fixed")
     assert "sd_noise" not in interval_caption(fixed)

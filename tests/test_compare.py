@@ -274,6 +274,15 @@ def test_two_replications_over_the_posterior_say_their_intervals_are_empty(tmp_p
     assert "give 3 or more replications" in text
     table = pd.read_csv(tmp_path / "a" / "comparison.csv")
     assert table["diff_ci_low"].isna().all() and (table["draws"] == 1).all()
+    from sfbsim.cli.experiments import _comparison_cells
+
+    cells = _comparison_cells(table, posterior=True, arm="reform")
+    assert {c["sign"] for c in cells} == {"–"}  # one draw agrees with itself: no sign to read
+    report = invoke("report", str(tmp_path / "a"))
+    assert report.exit_code == 0, report.output
+    page = (tmp_path / "a" / "report.html").read_text(encoding="utf-8")
+    assert "direction of an effect over the posterior cannot be judged" in page
+    assert "For every reform and outcome at least 90 %" not in page
     fixed = invoke(
         "compare", "baseline", "weekends_open", *common, "--uncertainty", "fixed",
         "--out", str(tmp_path / "b"),

@@ -427,8 +427,9 @@ def shown_table(
     shown = [*lead, "outcome", "meaning", "unit", "baseline_mean", "reform_mean", "diff_mean"]
     shown += ["diff_ci_low", "diff_ci_high"]
     if comparison.uncertainty == "posterior":
+        one_draw = one_draw_note(comparison) is not None  # one draw agrees with itself
         table["sign"] = [
-            "–" if pd.isna(share) else ("robust" if share >= 0.9 else "flips")
+            "–" if pd.isna(share) or one_draw else ("robust" if share >= 0.9 else "flips")
             for share in table["same_sign_share"]
         ]
         shown += ["effect_p05", "effect_p95", "sign"]

@@ -533,8 +533,13 @@ def _comparison_cells(rows: pd.DataFrame, posterior: bool, arm: str) -> list[dic
                 if pd.isna(row["effect_p05"])
                 else f"{_fmt(row['effect_p05'])} … {_fmt(row['effect_p95'])}"
             )
+            one_draw = row.get("draws", 2) < 2  # one draw agrees with itself: no sign to read
             cells["sign"] = (
-                "–" if pd.isna(share) else "robust" if row["robust"] else f"flips ({share:.0%})"
+                "–"
+                if pd.isna(share) or one_draw
+                else "robust"
+                if row["robust"]
+                else f"flips ({share:.0%})"
             )
         out.append(cells)
     return out
