@@ -348,6 +348,14 @@ def open_experiment(
         raise
 
 
+def within_noise(table: pd.DataFrame) -> pd.Series:
+    """Rows over the posterior whose parameter part is not resolved: two or more draws whose
+    means spread no more than run-to-run noise explains, so the 90 % interval is left empty
+    on purpose (unlike a row with a single draw or with no data, e.g. the occupancy of a group
+    without a centre)."""
+    return table["effect_p05"].isna() & table["sd_parameter"].notna() & (table["draws"] >= 2)
+
+
 def spec_differences(stored: dict, new: dict) -> list[str]:
     """What differs between a stored experiment and the one asked for, in words."""
     problems = []

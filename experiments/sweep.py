@@ -255,7 +255,7 @@ def sensitivity_caption(method: str, reps: int, outcomes: list[str]) -> str:
     defaults: 100 bootstrap resamples, 95 % level; its ``*_conf`` is the half-width)."""
     from sfbsim.experiments.outcomes import OUTCOME_UNITS
 
-    units = "; ".join(f"{o}: {OUTCOME_UNITS.get(o, '')}".rstrip(": ") for o in outcomes)
+    units = "; ".join(f"{o}: {OUTCOME_UNITS[o]}" if OUTCOME_UNITS.get(o) else o for o in outcomes)
     point = (
         f"Each point's outcome is its whole-run value ({units}), the mean of {reps} "
         f"replication{'' if reps == 1 else 's'} on the same seeds at the scenario's own "

@@ -832,6 +832,10 @@ def test_compare_table_units_for_shares_and_within_noise_as_the_cli_says():
     table.loc[table["outcome"] == "admissions", ["effect_p05", "effect_p95"]] = float("nan")
     shown = shown_table(two_draws, table).set_index("outcome")
     assert shown.loc["admissions", "90 % over posterior low"] == "within noise"
+    # no data at all (a group without a centre has no occupancy) is not 'within noise'
+    table.loc[table["outcome"] == "admissions", "sd_parameter"] = float("nan")
+    shown = shown_table(two_draws, table).set_index("outcome")
+    assert shown.loc["admissions", "90 % over posterior low"] == "–"
     one_draw = compare("baseline", "weekends_open", 2, 1, "1")
     shown = shown_table(one_draw, one_draw.table).set_index("outcome")
     assert shown.loc["admissions", "90 % over posterior low"] == "–"

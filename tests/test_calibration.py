@@ -207,6 +207,10 @@ def test_calibrate_writes_a_posterior_and_every_check_at_a_reduced_size(tmp_path
     record.write_text(json.dumps({k: v for k, v in old.items() if k != "targets"}, sort_keys=True))
     older = tiny(tmp_path, "--out", str(out), "--no-check")
     assert older.exit_code == 0, older.output
+    record.write_text("not json {")  # a damaged record: refused with the reason, no traceback
+    damaged = tiny(tmp_path, "--out", str(out), "--no-check")
+    assert damaged.exit_code == 2 and "other settings" in damaged.output
+    assert record.read_text() == "not json {"  # left as it was
 
 
 def test_the_method_recovers_known_parameters_of_a_toy_simulator():

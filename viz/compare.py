@@ -24,6 +24,7 @@ from sfbsim.experiments.compare import (  # noqa: E402
     Arm,
     paired_summary,
     replicate_in_memory,
+    within_noise,
 )
 from sfbsim.experiments.errors import ExperimentError  # noqa: E402
 from sfbsim.experiments.execution import Executor  # noqa: E402
@@ -399,9 +400,9 @@ def shown_table(
     ``note``: the ``note`` column (groups a reform cannot change), last."""
     year = comparison_price_year(comparison)
     table = in_mnok(table)
-    # over the posterior an empty 90 % interval means the draws differ no more than noise
-    # explains (as the CLI says); with a single draw it is simply not there
-    within_noise = table["effect_p05"].isna() & (one_draw_note(comparison) is None)
+    # an empty 90 % interval that says the draws differ no more than noise explains (as the
+    # CLI says); with a single draw, or no data in a group, it is simply not there
+    unresolved = within_noise(table)
 
     def fmt(value: float, outcome: str, unit: str) -> str:
         if pd.isna(value):
@@ -417,8 +418,8 @@ def shown_table(
         table[column] = [
             fmt(v, o, unit) for v, o in zip(table[column], table["outcome"], strict=True)
         ]
-    table.loc[within_noise, "effect_p05"] = "within noise"
-    table.loc[within_noise, "effect_p95"] = ""
+    table.loc[unresolved, "effect_p05"] = "within noise"
+    table.loc[unresolved, "effect_p95"] = ""
     table["meaning"] = table["outcome"].map(OUTCOMES).fillna("")
     table["unit"] = [
         "% (differences: pp)" if name in PERCENT_OUTCOMES else shown_unit(name, year)

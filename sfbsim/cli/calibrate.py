@@ -167,7 +167,12 @@ def calibrate(
 def same_settings(recorded: str, asked: str) -> bool:
     """Whether a calibration folder's settings.json is the one asked for now (a record from
     before the targets were recorded is compared without them)."""
-    old, new = json.loads(recorded), json.loads(asked)
+    try:
+        old, new = json.loads(recorded), json.loads(asked)
+    except ValueError:  # not a record sfbsim wrote: other settings, refused with the reason
+        return False
+    if not isinstance(old, dict):
+        return False
     if "targets" not in old:
         new.pop("targets", None)
     return old == new

@@ -528,10 +528,14 @@ def _comparison_cells(rows: pd.DataFrame, posterior: bool, arm: str) -> list[dic
         }
         if posterior:
             share = row["same_sign_share"]
+            # as compare.within_noise: an empty interval of two or more draws, not of no data
+            unresolved = pd.notna(row.get("sd_parameter")) and row.get("draws", 0) >= 2
             cells["90 % over posterior"] = (
-                "within noise"
-                if pd.isna(row["effect_p05"])
-                else f"{_fmt(row['effect_p05'])} … {_fmt(row['effect_p95'])}"
+                f"{_fmt(row['effect_p05'])} … {_fmt(row['effect_p95'])}"
+                if pd.notna(row["effect_p05"])
+                else "within noise"
+                if unresolved
+                else "–"
             )
             one_draw = row.get("draws", 2) < 2  # one draw agrees with itself: no sign to read
             cells["sign"] = (
