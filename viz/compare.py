@@ -402,7 +402,8 @@ def shown_table(
     table = in_mnok(table)
     # an empty 90 % interval that says the draws differ no more than noise explains (as the
     # CLI says); with a single draw, or no data in a group, it is simply not there
-    unresolved = within_noise(table)
+    posterior = comparison.uncertainty == "posterior"
+    unresolved = within_noise(table) if posterior else pd.Series(False, index=table.index)
 
     def fmt(value: float, outcome: str, unit: str) -> str:
         if pd.isna(value):
